@@ -1,0 +1,171 @@
+"""Turn whatever a form builder posts into our field names.
+
+Form builders disagree on everything: `first_name` vs `fname` vs "First Name", a single
+"Your Name", PHP-style `fields[email][value]`, JSON envelopes ({"data": {...}},
+Typeform's answers list), bare ids such as Gravity Forms' `1.3`. This module flattens the
+payload to (name, value) pairs and maps each name to one of our fields: first through the
+owner's Form Fields tab, then through the alias table. Anything unrecognised is kept in
+Notes, so no form data is lost.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, Iterator, Mapping
+
+from .errors import InvalidLead
+
+FIELDS = ("first_name", "last_name", "email", "phone", "zip", "insurance_type", "current_carrier",
+          "policy_expiration", "source", "consent", "notes")
+
+ALIASES: dict[str, tuple[str, ...]] = {
+    "first_name": ("first name", "fname", "firstname", "first", "given name", "name first", "your first name",
+                   "forename"),
+    "last_name": ("last name", "lname", "lastname", "last", "surname", "family name", "name last",
+                  "your last name"),
+    "full_name": ("name", "full name", "fullname", "your name", "contact name", "your full name"),
+    "email": ("email", "e mail", "email address", "your email", "emailaddress", "mail", "your email address"),
+    "phone": ("phone", "phone number", "telephone", "tel", "mobile", "cell", "your phone", "mobile phone",
+              "cell phone", "phone no", "best phone", "contact number"),
+    "zip": ("zip", "zip code", "zipcode", "postal code", "postcode", "postal", "your zip", "zip postal code"),
+    "insurance_type": ("insurance type", "type", "coverage", "coverage type", "product", "insurance",
+                       "what type of insurance", "policy type", "type of insurance", "line of business",
+                       "what insurance do you need", "interested in"),
+    "current_carrier": ("current carrier", "carrier", "current insurer", "current insurance", "insurer",
+                        "current company", "current insurance company"),
+    "policy_expiration": ("policy expiration", "expiration", "expiration date", "renewal date",
+                          "policy expires", "x date", "policy expiration date", "renewal"),
+    "source": ("source", "utm source", "how did you hear", "how did you hear about us", "referral source",
+               "heard from", "lead source", "hear about us", "referred by"),
+    "consent": ("consent", "tcpa", "tcpa consent", "agree", "opt in", "i agree"),
+    "notes": ("notes", "message", "comments", "comment", "details", "anything else", "additional info"),
+    "website": ("website",),  # the honeypot
+}
+IGNORED = {"submit", "g recaptcha response", "csrf token", "form id", "utm medium", "utm campaign", "utm term",
+           "utm content", "gclid", "fbclid", "api key", "action", "nonce", "referrer", "page url"}
+
+MAX_DEPTH = 8
+MAX_FIELDS = 200
+MAX_VALUE = 5000
+
+_LABEL_KEYS = ("ref", "name", "label", "key", "id", "title", "question", "field")
+_VALUE_KEYS = ("value", "answer", "text", "raw", "val")
+
+
+def norm(name: str) -> str:
+    """'First_Name', 'first-name', 'First Name:' -> 'first name'; 'input_1_3' -> '1.3'."""
+    text = str(name).strip().lower()
+    gravity = re.fullmatch(r"(?:input_)?(\d+)(?:[._](\d+))?", text)
+    if gravity:
+        return gravity.group(1) + (f".{gravity.group(2)}" if gravity.group(2) else "")
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+
+
+_ALIAS_INDEX = {norm(alias): field for field, aliases in ALIASES.items() for alias in (field, *aliases)}
+
+
+def unbracket(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """PHP-style keys -> nested dicts: ('fields[email][value]', x) -> {'fields': {'email': {'value': x}}}."""
+    root: dict[str, Any] = {}
+    for key, value in pairs:
+        parts = re.findall(r"[^\[\]]+", key) if "[" in key else [key]
+        if not parts:
+            continue
+        node = root
+        for part in parts[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        if parts[-1] not in node:  # the first value of a repeated key wins
+            node[parts[-1]] = value
+    return root
+
+
+def flatten(payload: Any, name: str = "", depth: int = 0) -> Iterator[tuple[str, str]]:
+    """Yield (field name, text) leaves of any envelope shape."""
+    if depth > MAX_DEPTH:
+        raise InvalidLead({"body": f"nested more than {MAX_DEPTH} levels deep"}, status=422)
+    if isinstance(payload, Mapping):
+        answer = _labelled_answer(payload)
+        if answer is not None:
+            yield answer
+            return
+        for key, value in payload.items():
+            key = str(key)
+            if norm(key) in _VALUE_KEYS and name:
+                key = name
+            elif key == "rawRequest" and isinstance(value, str):  # JotForm wraps answers in a JSON string
+                import json
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    pass
+            yield from flatten(value, key, depth + 1)
+    elif isinstance(payload, (list, tuple)):
+        if all(not isinstance(v, (Mapping, list, tuple)) for v in payload):
+            yield name, ", ".join(str(v) for v in payload if v is not None)
+        else:
+            for item in payload:
+                yield from flatten(item, name, depth + 1)
+    elif payload is not None and name:
+        yield name, payload if isinstance(payload, str) else _scalar(payload)
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _labelled_answer(node: Mapping) -> tuple[str, str] | None:
+    """{'name': 'email', 'value': 'x'} or Typeform's {'field': {'ref': ...}, 'type': 'email', 'email': 'x'}."""
+    field = node.get("field")
+    if isinstance(field, Mapping) and "type" in node:
+        label = field.get("ref") or field.get("id") or ""
+        kind = node.get("type")
+        value = node.get(kind) if isinstance(kind, str) else None
+        if isinstance(value, Mapping):  # Typeform choice: {"label": "Auto"}
+            value = value.get("label") or value.get("other")
+        if label and value is not None and not isinstance(value, (Mapping, list)):
+            return str(label), _scalar(value) if not isinstance(value, str) else value
+    keys = {norm(k): k for k in node}
+    label_key = next((keys[k] for k in _LABEL_KEYS if k in keys), None)
+    value_key = next((keys[k] for k in _VALUE_KEYS if k in keys), None)
+    if label_key and value_key and len(node) <= 6:
+        label, value = node[label_key], node[value_key]
+        if isinstance(label, str) and not isinstance(value, (Mapping, list, tuple)) and value is not None:
+            return label, value if isinstance(value, str) else _scalar(value)
+    return None
+
+
+def map_fields(pairs: Iterable[tuple[str, str]], form_fields: Mapping[str, str] = {}) -> dict[str, str]:
+    """Our field -> value. `form_fields` is the owner's Form Fields tab ({their key: our field})."""
+    custom = {norm(k): v.strip().lower() for k, v in form_fields.items()}
+    fields: dict[str, str] = {}
+    extras: list[str] = []
+    count = 0
+    for name, value in pairs:
+        count += 1
+        if count > MAX_FIELDS:
+            raise InvalidLead({"body": f"more than {MAX_FIELDS} fields"}, status=422)
+        value = value.strip()
+        if len(value) > MAX_VALUE:
+            raise InvalidLead({_field_name(name, custom): f"longer than {MAX_VALUE} characters"})
+        key = norm(name)
+        field = custom.get(key) or _ALIAS_INDEX.get(key)
+        if field is None:
+            if key and value and key not in IGNORED:
+                extras.append(f"{name}: {value}")
+            continue
+        if value and not fields.get(field):
+            fields[field] = value
+    if extras:
+        fields["notes"] = "\n".join(filter(None, [fields.get("notes", ""), *extras]))
+    return fields
+
+
+def _field_name(name: str, custom: Mapping[str, str]) -> str:
+    key = norm(name)
+    return custom.get(key) or _ALIAS_INDEX.get(key) or str(name)

@@ -1,0 +1,159 @@
+"""Ports: what the domain needs from storage and from the outside world.
+
+`Store` is an ABC with template methods (the cosmicpython repository pattern): a backend
+implements a handful of primitives; the domain-level queries have plain-Python defaults
+that a backend may override with something faster (the SQL store does). Backends live in
+sheets_schema/; app.py picks one and wires it.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Protocol
+
+from sheets_schema.models import Activity, Lead
+from sheets_schema.tabs import CONFIG_TABS, OPEN_STATUSES
+
+from .config import AgencyConfig
+
+
+@dataclass
+class ProducerLoad:
+    """What routing needs to know about one producer's current and recent work."""
+    active: int = 0
+    last_assigned_at: datetime | None = None
+    assigned_window: int = 0
+    bound_window: int = 0
+    response_minutes: list[float] = field(default_factory=list)
+
+    @property
+    def close_rate(self) -> float | None:
+        return self.bound_window / self.assigned_window if self.assigned_window else None
+
+    @property
+    def avg_response(self) -> float | None:
+        return sum(self.response_minutes) / len(self.response_minutes) if self.response_minutes else None
+
+
+HISTORY_DAYS = 90
+
+
+class Store(ABC):
+    """The agency's workbook: config tabs, Leads, Activity, and a little private state."""
+
+    # ---- structure -------------------------------------------------------------
+    @abstractmethod
+    def init(self) -> None:
+        """Create missing tables/tabs; safe to run again (keeps data)."""
+
+    @abstractmethod
+    def read_rows(self, tab: str) -> list[dict[str, Any]]:
+        """Rows of a config tab as {column key: cell value}."""
+
+    @abstractmethod
+    def replace_rows(self, tab: str, rows: Iterable[dict[str, Any]]) -> None:
+        """Replace every row of a config tab (init --demo, import)."""
+
+    # ---- leads -----------------------------------------------------------------
+    @abstractmethod
+    def add_lead(self, lead: Lead) -> None: ...
+
+    @abstractmethod
+    def get_lead(self, lead_id: str) -> Lead | None: ...
+
+    @abstractmethod
+    def update_lead(self, lead_id: str, changes: dict[str, Any]) -> None:
+        """Write only the given columns of one lead (found by Lead ID)."""
+
+    @abstractmethod
+    def leads(self, since: datetime | None = None) -> list[Lead]:
+        """Leads received at or after `since` (all when None), oldest first."""
+
+    # ---- activity / journal ----------------------------------------------------
+    @abstractmethod
+    def add_activity(self, events: Iterable[Activity]) -> None: ...
+
+    @abstractmethod
+    def claim(self, event: Activity) -> bool:
+        """Record `event` unless an event with the same key exists; True if this call won.
+
+        This is what makes sending exactly-once: the claim row is written before the send.
+        """
+
+    @abstractmethod
+    def activity(self, lead_id: str | None = None) -> list[Activity]: ...
+
+    @abstractmethod
+    def get_state(self, name: str) -> str | None: ...
+
+    @abstractmethod
+    def set_state(self, name: str, value: str) -> None: ...
+
+    @abstractmethod
+    def next_lead_id(self) -> str:
+        """A new, never reused Lead ID ('L-1001'); call inside `exclusive()`."""
+
+    @abstractmethod
+    def exclusive(self) -> AbstractContextManager[None]:
+        """One writer at a time across threads and processes (routing + persisting a lead)."""
+
+    # ---- template methods with plain defaults ------------------------------------
+    def config(self) -> AgencyConfig:
+        return AgencyConfig.from_rows({tab.name: self.read_rows(tab.name) for tab in CONFIG_TABS})
+
+    def find_duplicate(self, phone: str, email: str, since: datetime) -> Lead | None:
+        """The newest lead since `since` with the same phone or email."""
+        email = email.lower()
+        for lead in reversed(self.leads(since)):
+            if (phone and lead.phone == phone) or (email and lead.email.lower() == email):
+                return lead
+        return None
+
+    def open_leads(self) -> list[Lead]:
+        return [lead for lead in self.leads() if lead.status in OPEN_STATUSES]
+
+    def workload(self, now: datetime) -> dict[str, ProducerLoad]:
+        """Per producer: open leads, last assignment, and the trailing-90-day record."""
+        since = now - timedelta(days=HISTORY_DAYS)
+        loads: dict[str, ProducerLoad] = {}
+        for lead in self.leads():
+            if not lead.assigned_to:
+                continue
+            load = loads.setdefault(lead.assigned_to, ProducerLoad())
+            if lead.status in OPEN_STATUSES:
+                load.active += 1
+            if lead.assigned_at and (load.last_assigned_at is None or lead.assigned_at > load.last_assigned_at):
+                load.last_assigned_at = lead.assigned_at
+            if lead.assigned_at and lead.assigned_at >= since:
+                load.assigned_window += 1
+                load.bound_window += lead.status == "Bound"
+                if lead.first_contact_at and lead.response_minutes is not None:
+                    load.response_minutes.append(lead.response_minutes)
+        return loads
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+class Notifier(Protocol):
+    """Delivers one message on one channel; raises ChannelError on failure."""
+
+    def send(self, message: "Message") -> str | None:
+        """Send and return the provider's id for the message (or None)."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message to one person. `key` is its idempotency key in the Activity log."""
+    key: str
+    channel: str  # sms | email | push
+    to: str
+    body: str
+    subject: str = ""
+    lead_id: str = ""
+    recipient: str = ""  # a producer's name, or "lead"
+    html: str = ""
+    template: str = ""
+    extra: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,82 @@
+"""Where a lead gets its owner: `decide()`.
+
+Order: an existing client goes to their CSR; otherwise the model named in Settings
+(round_robin, territory, weighted) picks among available producers; when nobody is
+available, the fallback picks the least-loaded producer regardless of cap, else the
+manager. Every path returns a Decision whose reason a person can read.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+
+from sheets_schema.models import Lead
+
+from ..config import AgencyConfig
+from ..contact import normalize_phone
+from ..ports import ProducerLoad
+from . import round_robin
+from .availability import screen, unavailable_reason
+from .decision import Decision
+
+Model = Callable[..., "Decision | None"]
+MODELS: dict[str, Model] = {"round_robin": round_robin.route}
+
+
+def register(name: str, model: Model) -> None:
+    MODELS[name] = model
+
+
+def decide(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerLoad], state: dict[str, str],
+           now: datetime) -> Decision:
+    today = now.astimezone(config.settings.tz).date()
+    client = existing_client(lead, config, loads, today)
+    if client:
+        return client
+    name = config.settings.routing_model
+    model = MODELS.get(name)
+    if model is None:
+        name, model = "round_robin", MODELS["round_robin"]
+    decision = model(lead, config, loads, state, today)
+    return decision or fallback(lead, config, loads, today, name)
+
+
+def existing_client(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerLoad], today) -> Decision | None:
+    """Clients tab match by phone or email -> their CSR, when that CSR is available."""
+    for client in config.clients:
+        same_email = client.email and lead.email and client.email.strip().lower() == lead.email.lower()
+        same_phone = client.phone and lead.phone and normalize_phone(client.phone) == lead.phone
+        if not (same_email or same_phone):
+            continue
+        csr = config.producer(client.csr)
+        if csr is None:
+            return None
+        why = unavailable_reason(csr, lead, loads.get(csr.name, ProducerLoad()), today,
+                                 roles=("CSR", "Producer", "Manager"))
+        if why:
+            return None
+        return Decision(csr.name, f"existing client {client.name or 'match'}: their CSR {csr.name}", "client")
+    return None
+
+
+def fallback(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerLoad], today, model: str) -> Decision:
+    """Nobody available: least-loaded producer ignoring caps, else the manager. Never ownerless."""
+    capped = screen(config.producers, lead, loads, today, cap=False)
+    if capped.available:
+        chosen = min(capped.available, key=lambda p: (loads.get(p.name, ProducerLoad()).active,
+                                                     _stamp(loads.get(p.name, ProducerLoad()))))
+        active = loads.get(chosen.name, ProducerLoad()).active
+        return Decision(chosen.name, f"{model}: every available producer is at cap; {chosen.name} has the "
+                        f"fewest open leads ({active}), cap ignored", model, fallback=True)
+    everyone = screen(config.producers, lead, loads, today, cap=False)
+    why = "; ".join(f"{n} {r}" for n, r in everyone.excluded.items() if config.producer(n).role == "Producer")
+    for manager in config.managers:
+        if manager.is_active:
+            return Decision(manager.name, f"{model}: no producer available ({why or 'none configured'}); "
+                            f"assigned to manager {manager.name}", model, fallback=True)
+    return Decision("", f"{model}: nobody can take this lead ({why or 'no producers'}) and no active manager; "
+                    "fix the Producers tab", model, fallback=True)
+
+
+def _stamp(load: ProducerLoad) -> float:
+    return load.last_assigned_at.timestamp() if load.last_assigned_at else 0.0

@@ -1,0 +1,1 @@
+"""The data model: tabs and columns, row models, and the storage backends."""

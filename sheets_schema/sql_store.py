@@ -1,0 +1,254 @@
+"""The SQL store (SQLAlchemy Core): a SQLite file by default, PostgreSQL for bigger agencies.
+
+One table per tab, one column per tab column (named by its key), so an export to xlsx or
+to a Google Sheet is a straight copy. The Activity table is also the journal: its Key
+column is unique, which is what makes claim-before-send exactly-once.
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Iterator
+
+from sqlalchemy import (
+    Column as SqlColumn, Float, Index, Integer, MetaData, String, Table, Text, and_, create_engine, event, func,
+    insert, or_, select, text, update,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from automations.ports import HISTORY_DAYS, ProducerLoad, Store
+from . import cells
+from .models import Activity, Lead
+from .tabs import ACTIVITY, LEADS, OPEN_STATUSES, TABS, Tab, snake
+
+metadata = MetaData()
+
+
+def _sql_type(kind: str):
+    return {"int": Integer, "number": Float, "money": Float, "percent": Float}.get(kind, Text)
+
+
+def _table(tab: Tab) -> Table:
+    columns = [SqlColumn("row_id", Integer, primary_key=True, autoincrement=True)]
+    columns += [SqlColumn(c.key, _sql_type(c.kind) if not tab.config else Text) for c in tab.columns]
+    return Table(snake(tab.name), metadata, *columns)
+
+
+TABLES: dict[str, Table] = {name: _table(tab) for name, tab in TABS.items()}
+leads_t = TABLES["Leads"]
+activity_t = TABLES["Activity"]
+state_t = Table("state", metadata, SqlColumn("name", String(100), primary_key=True), SqlColumn("value", Text))
+Index("leads_lead_id", leads_t.c.lead_id, unique=True)
+Index("leads_phone", leads_t.c.phone)
+Index("leads_email", leads_t.c.email)
+Index("leads_received", leads_t.c.received_at)
+Index("leads_owner_status", leads_t.c.assigned_to, leads_t.c.status)
+Index("activity_lead", activity_t.c.lead_id)
+Index("activity_key", activity_t.c.key, unique=True,
+      sqlite_where=activity_t.c.key != "", postgresql_where=activity_t.c.key != "")
+
+
+def _encode(tab: Tab, row: dict[str, Any]) -> dict[str, Any]:
+    """Python values -> column values (numbers stay numbers on typed tables, the rest text)."""
+    out = {}
+    for col in tab.columns:
+        if col.key not in row:
+            continue
+        value = row[col.key]
+        if not tab.config and _sql_type(col.kind) is not Text:
+            out[col.key] = value
+        else:
+            out[col.key] = cells.to_text(col.kind, value) if not isinstance(value, str) else value
+    return out
+
+
+def _decode(tab: Tab, row) -> dict[str, Any]:
+    return {c.key: row._mapping[c.key] for c in tab.columns}
+
+
+class SqlStore(Store):
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        kwargs: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        self.engine: Engine = create_engine(url, **kwargs)
+        if self.is_sqlite:
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._local = threading.local()
+
+    # ---- connections and transactions ------------------------------------------------
+    @contextmanager
+    def _conn(self) -> Iterator[Connection]:
+        current = getattr(self._local, "conn", None)
+        if current is not None:
+            yield current
+            return
+        with self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _tx(self, lock: bool = False) -> Iterator[Connection]:
+        """A transaction on this thread; nested calls join the outer one."""
+        current = getattr(self._local, "conn", None)
+        if current is not None:
+            yield current
+            return
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if self.is_sqlite else "BEGIN")
+            if lock and not self.is_sqlite:
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(724001)")
+            self._local.conn = conn
+            try:
+                yield conn
+            except BaseException:
+                conn.exec_driver_sql("ROLLBACK")
+                raise
+            else:
+                conn.exec_driver_sql("COMMIT")
+            finally:
+                self._local.conn = None
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._tx(lock=True):
+            yield
+
+    # ---- structure ----------------------------------------------------------------
+    def init(self) -> None:
+        metadata.create_all(self.engine)
+
+    def read_rows(self, tab: str) -> list[dict[str, Any]]:
+        table, spec = TABLES[tab], TABS[tab]
+        with self._conn() as conn:
+            return [_decode(spec, r) for r in conn.execute(select(table).order_by(table.c.row_id))]
+
+    def replace_rows(self, tab: str, rows: Iterable[dict[str, Any]]) -> None:
+        table, spec = TABLES[tab], TABS[tab]
+        encoded = [_encode(spec, {snake(k): v for k, v in row.items()}) for row in rows]
+        with self._tx() as conn:
+            conn.execute(table.delete())
+            if encoded:
+                conn.execute(insert(table), [{c.key: r.get(c.key, "") for c in spec.columns} for r in encoded])
+
+    # ---- leads --------------------------------------------------------------------
+    def add_lead(self, lead: Lead) -> None:
+        with self._tx() as conn:
+            conn.execute(insert(leads_t).values(**_encode(LEADS, lead.to_row())))
+
+    def get_lead(self, lead_id: str) -> Lead | None:
+        with self._conn() as conn:
+            row = conn.execute(select(leads_t).where(leads_t.c.lead_id == lead_id)).first()
+        return Lead.from_row(_decode(LEADS, row)) if row else None
+
+    def update_lead(self, lead_id: str, changes: dict[str, Any]) -> None:
+        values = _encode(LEADS, changes)
+        with self._tx() as conn:
+            conn.execute(update(leads_t).where(leads_t.c.lead_id == lead_id).values(**values))
+
+    def leads(self, since: datetime | None = None) -> list[Lead]:
+        query = select(leads_t).order_by(leads_t.c.row_id)
+        if since is not None:
+            query = query.where(leads_t.c.received_at >= cells.to_text("datetime", since))
+        with self._conn() as conn:
+            return [Lead.from_row(_decode(LEADS, r)) for r in conn.execute(query)]
+
+    def open_leads(self) -> list[Lead]:
+        query = select(leads_t).where(leads_t.c.status.in_(OPEN_STATUSES)).order_by(leads_t.c.row_id)
+        with self._conn() as conn:
+            return [Lead.from_row(_decode(LEADS, r)) for r in conn.execute(query)]
+
+    def find_duplicate(self, phone: str, email: str, since: datetime) -> Lead | None:
+        match = []
+        if phone:
+            match.append(leads_t.c.phone == phone)
+        if email:
+            match.append(func.lower(leads_t.c.email) == email.lower())
+        if not match:
+            return None
+        query = (select(leads_t)
+                 .where(and_(or_(*match), leads_t.c.received_at >= cells.to_text("datetime", since)))
+                 .order_by(leads_t.c.row_id.desc()).limit(1))
+        with self._conn() as conn:
+            row = conn.execute(query).first()
+        return Lead.from_row(_decode(LEADS, row)) if row else None
+
+    def workload(self, now: datetime) -> dict[str, ProducerLoad]:
+        since = cells.to_text("datetime", now - timedelta(days=HISTORY_DAYS))
+        c = leads_t.c
+        in_window = c.assigned_at >= since
+        query = (select(
+            c.assigned_to,
+            func.sum(c.status.in_(OPEN_STATUSES).cast(Integer)),
+            func.max(c.assigned_at),
+            func.sum(in_window.cast(Integer)),
+            func.sum(and_(in_window, c.status == "Bound").cast(Integer)),
+        ).where(c.assigned_to != "").group_by(c.assigned_to))
+        responses = (select(c.assigned_to, c.response_minutes)
+                     .where(and_(in_window, c.first_contact_at != "", c.response_minutes.is_not(None))))
+        loads: dict[str, ProducerLoad] = {}
+        with self._conn() as conn:
+            for name, active, last, window, bound in conn.execute(query):
+                loads[name] = ProducerLoad(int(active or 0), cells.parse_datetime(last), int(window or 0),
+                                           int(bound or 0))
+            for name, minutes in conn.execute(responses):
+                loads.setdefault(name, ProducerLoad()).response_minutes.append(float(minutes))
+        return loads
+
+    # ---- activity / journal -------------------------------------------------------
+    def add_activity(self, events: Iterable[Activity]) -> None:
+        rows = [_encode(ACTIVITY, e.to_row()) for e in events]
+        if rows:
+            with self._tx() as conn:
+                conn.execute(insert(activity_t), rows)
+
+    def claim(self, event: Activity) -> bool:
+        if not event.key:
+            raise ValueError("a claim needs a key")
+        with self._tx() as conn:
+            exists = conn.execute(select(activity_t.c.row_id).where(activity_t.c.key == event.key)).first()
+            if exists:
+                return False
+            try:
+                conn.execute(insert(activity_t).values(**_encode(ACTIVITY, event.to_row())))
+            except IntegrityError:  # pragma: no cover - a concurrent writer on PostgreSQL
+                return False
+        return True
+
+    def activity(self, lead_id: str | None = None) -> list[Activity]:
+        query = select(activity_t).order_by(activity_t.c.row_id)
+        if lead_id is not None:
+            query = query.where(activity_t.c.lead_id == lead_id)
+        with self._conn() as conn:
+            return [Activity.from_row(_decode(ACTIVITY, r)) for r in conn.execute(query)]
+
+    def get_state(self, name: str) -> str | None:
+        with self._conn() as conn:
+            return conn.execute(select(state_t.c.value).where(state_t.c.name == name)).scalar()
+
+    def set_state(self, name: str, value: str) -> None:
+        with self._tx() as conn:
+            done = conn.execute(update(state_t).where(state_t.c.name == name).values(value=value)).rowcount
+            if not done:
+                conn.execute(insert(state_t).values(name=name, value=value))
+
+    def next_lead_id(self) -> str:
+        with self._tx() as conn:
+            current = conn.execute(select(state_t.c.value).where(state_t.c.name == "lead_counter")).scalar()
+            number = int(current or 1000) + 1
+            self.set_state("lead_counter", str(number))
+        return f"L-{number}"
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
