@@ -14,6 +14,7 @@ from sheets_schema.models import Activity, Lead, Producer
 from .clock import Clock
 from .config import AgencyConfig
 from .contact import mask, redact
+from .optout import is_opted_out
 from .ports import Message, Notifier, Store
 from .templates import placeholders, render
 
@@ -69,6 +70,8 @@ class Delivery:
 def deliver(message: Message, store: Store, notifier: Notifier, clock: Clock) -> Delivery:
     """Claim, send, record. Returns sent=False when another process already claimed it."""
     who = f"{message.recipient} ({mask(message.to)})"
+    if message.channel == "sms" and message.recipient == "lead" and is_opted_out(store, message.to):
+        return Delivery(message, False, "opted out")
     claim = Activity(time=clock.now(), lead_id=message.lead_id, event=f"{message.channel} sending",
                      detail=f"{message.template} to {who}", key=message.key)
     if not store.claim(claim):
