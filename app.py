@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 from flask import Blueprint, Flask, current_app, jsonify, render_template, request
+from flask.cli import with_appcontext
 from werkzeug.exceptions import HTTPException
 
 from automations.checks import check_config
@@ -106,8 +107,16 @@ def create_app(config: dict[str, Any] | None = None, *, store: Store | None = No
     app.extensions["leadrouter"] = Services(app, store, notifier, clock)
     app.register_blueprint(web)
     for command in COMMANDS:
-        app.cli.add_command(command)
+        app.cli.add_command(_in_app_context(command))
     return app
+
+
+def _in_app_context(command: click.Command) -> click.Command:
+    """Commands run inside the app context (test_cli_runner included); wrapped once."""
+    if not getattr(command.callback, "in_app_context", False):
+        command.callback = with_appcontext(command.callback)
+        command.callback.in_app_context = True
+    return command
 
 
 # ---- HTTP --------------------------------------------------------------------------------
