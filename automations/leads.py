@@ -17,7 +17,7 @@ from .config import AgencyConfig
 from .intake import LeadForm, parse_submission
 from .notify import compose, new_lead_messages
 from .ports import Message, Store
-from .routing import decide
+from .routing import decide, needs_history
 from .routing.round_robin import POINTER
 from .sources import attribute
 
@@ -44,7 +44,7 @@ def submit_lead(payload: Any, store: Store, clock: Clock, *, source: str = "",
             return _attach_duplicate(existing, form, store, config, now)
         lead = build_lead(form, store.next_lead_id(), now, config, source)
         state = {k: store.get_state(k) or "" for k in STATE_KEYS}
-        decision = decide(lead, config, store.workload(now), state, now)
+        decision = decide(lead, config, store.workload(now, needs_history(config)), state, now)
         lead = lead.model_copy(update={"assigned_to": decision.owner, "assigned_at": now if decision.owner else None,
                                        "routing_reason": decision.reason})
         store.add_lead(lead)

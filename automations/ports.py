@@ -101,7 +101,18 @@ class Store(ABC):
 
     # ---- template methods with plain defaults ------------------------------------
     def config(self) -> AgencyConfig:
-        return AgencyConfig.from_rows({tab.name: self.read_rows(tab.name) for tab in CONFIG_TABS})
+        """The config tabs as one snapshot; re-read only when `config_version` says they changed."""
+        version = self.config_version()
+        cached = getattr(self, "_config_cache", None)
+        if version is not None and cached is not None and cached[0] == version:
+            return cached[1]
+        config = AgencyConfig.from_rows({tab.name: self.read_rows(tab.name) for tab in CONFIG_TABS})
+        self._config_cache = (version, config)
+        return config
+
+    def config_version(self) -> str | None:
+        """A token that changes whenever a config tab changes; None = unknown, always re-read."""
+        return None
 
     def find_duplicate(self, phone: str, email: str, since: datetime) -> Lead | None:
         """The newest lead since `since` with the same phone or email."""
@@ -114,8 +125,8 @@ class Store(ABC):
     def open_leads(self) -> list[Lead]:
         return [lead for lead in self.leads() if lead.status in OPEN_STATUSES]
 
-    def workload(self, now: datetime) -> dict[str, ProducerLoad]:
-        """Per producer: open leads, last assignment, and the trailing-90-day record."""
+    def workload(self, now: datetime, history: bool = True) -> dict[str, ProducerLoad]:
+        """Per producer: open leads, last assignment, and (with `history`) the trailing-90-day record."""
         since = now - timedelta(days=HISTORY_DAYS)
         loads: dict[str, ProducerLoad] = {}
         for lead in self.leads():

@@ -41,6 +41,9 @@ class RowModel(BaseModel):
         return {c.key: cells.to_text(c.kind, getattr(self, c.key)) for c in self.TAB.columns}
 
 
+_STATUS_SPELLING = {s.lower(): s for s in LEADS.column("status").choices}
+
+
 def _list(value: Any) -> list[str]:
     if isinstance(value, (list, tuple)):
         return [str(v).strip() for v in value if str(v).strip()]
@@ -212,10 +215,7 @@ class Lead(RowModel):
     def _status(cls, v: Any) -> str:
         """People type 'contacted' or ' Quoted '; the canonical spelling is kept."""
         text = str(v or "").strip().lower()
-        for status in LEADS.column("status").choices:
-            if status.lower() == text:
-                return status
-        return "New" if not text else str(v).strip()
+        return _STATUS_SPELLING.get(text, str(v).strip()) if text else "New"
 
     @property
     def number(self) -> str:

@@ -45,6 +45,9 @@ Index("leads_phone", leads_t.c.phone)
 Index("leads_email", leads_t.c.email)
 Index("leads_received", leads_t.c.received_at)
 Index("leads_owner_status", leads_t.c.assigned_to, leads_t.c.status)
+Index("leads_owner_assigned", leads_t.c.assigned_to, leads_t.c.assigned_at)
+Index("leads_status", leads_t.c.status)
+Index("leads_assigned", leads_t.c.assigned_at)
 Index("activity_lead", activity_t.c.lead_id)
 Index("activity_key", activity_t.c.key, unique=True,
       sqlite_where=activity_t.c.key != "", postgresql_where=activity_t.c.key != "")
@@ -133,6 +136,10 @@ class SqlStore(Store):
             conn.execute(table.delete())
             if encoded:
                 conn.execute(insert(table), [{c.key: r.get(c.key, "") for c in spec.columns} for r in encoded])
+            self.set_state("config_version", str(int(self.config_version() or 0) + 1))
+
+    def config_version(self) -> str | None:
+        return self.get_state("config_version") or "0"
 
     # ---- leads --------------------------------------------------------------------
     def add_lead(self, lead: Lead) -> None:
@@ -176,27 +183,34 @@ class SqlStore(Store):
             row = conn.execute(query).first()
         return Lead.from_row(_decode(LEADS, row)) if row else None
 
-    def workload(self, now: datetime) -> dict[str, ProducerLoad]:
-        since = cells.to_text("datetime", now - timedelta(days=HISTORY_DAYS))
+    def workload(self, now: datetime, history: bool = True) -> dict[str, ProducerLoad]:
+        """Index-backed aggregates; the 90-day record only when a model needs it."""
         c = leads_t.c
-        in_window = c.assigned_at >= since
-        query = (select(
-            c.assigned_to,
-            func.sum(c.status.in_(OPEN_STATUSES).cast(Integer)),
-            func.max(c.assigned_at),
-            func.sum(in_window.cast(Integer)),
-            func.sum(and_(in_window, c.status == "Bound").cast(Integer)),
-        ).where(c.assigned_to != "").group_by(c.assigned_to))
-        responses = (select(c.assigned_to, c.response_minutes)
-                     .where(and_(in_window, c.first_contact_at != "", c.response_minutes.is_not(None))))
+        active = (select(c.assigned_to, func.count()).where(c.status.in_(OPEN_STATUSES))
+                  .group_by(c.assigned_to))
+        latest = select(c.assigned_to, func.max(c.assigned_at)).where(c.assigned_to != "").group_by(c.assigned_to)
         loads: dict[str, ProducerLoad] = {}
         with self._conn() as conn:
-            for name, active, last, window, bound in conn.execute(query):
-                loads[name] = ProducerLoad(int(active or 0), cells.parse_datetime(last), int(window or 0),
-                                           int(bound or 0))
-            for name, minutes in conn.execute(responses):
-                loads.setdefault(name, ProducerLoad()).response_minutes.append(float(minutes))
+            for name, last in conn.execute(latest):
+                loads[name] = ProducerLoad(last_assigned_at=cells.parse_datetime(last))
+            for name, count in conn.execute(active):
+                loads.setdefault(name, ProducerLoad()).active = int(count)
+            if history:
+                self._add_history(conn, now, loads)
         return loads
+
+    def _add_history(self, conn: Connection, now: datetime, loads: dict[str, ProducerLoad]) -> None:
+        c = leads_t.c
+        since = cells.to_text("datetime", now - timedelta(days=HISTORY_DAYS))
+        window = (select(c.assigned_to, func.count(), func.sum((c.status == "Bound").cast(Integer)))
+                  .where(c.assigned_at >= since).group_by(c.assigned_to))
+        responses = (select(c.assigned_to, c.response_minutes)
+                     .where(and_(c.assigned_at >= since, c.first_contact_at != "", c.response_minutes.is_not(None))))
+        for name, assigned, bound in conn.execute(window):
+            load = loads.setdefault(name, ProducerLoad())
+            load.assigned_window, load.bound_window = int(assigned), int(bound or 0)
+        for name, minutes in conn.execute(responses):
+            loads.setdefault(name, ProducerLoad()).response_minutes.append(float(minutes))
 
     # ---- activity / journal -------------------------------------------------------
     def add_activity(self, events: Iterable[Activity]) -> None:

@@ -33,10 +33,10 @@ class Column:
     editor: Editor = "people"
     note: str = ""
     choices: tuple[str, ...] = ()
+    key: str = field(init=False, compare=False)
 
-    @property
-    def key(self) -> str:
-        return snake(self.header)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", snake(self.header))
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,10 @@ class Tab:
     config: bool = True  # read as configuration (cached between ticks on Sheets)
     extra: dict = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        index = {c.key: c for c in self.columns} | {c.header: c for c in self.columns}
+        object.__setattr__(self, "_index", index)
+
     @property
     def headers(self) -> list[str]:
         return [c.header for c in self.columns]
@@ -58,10 +62,10 @@ class Tab:
         return [c.key for c in self.columns]
 
     def column(self, key_or_header: str) -> Column:
-        for c in self.columns:
-            if key_or_header in (c.key, c.header):
-                return c
-        raise KeyError(f"{self.name} has no column {key_or_header!r}")
+        try:
+            return self._index[key_or_header]
+        except KeyError:
+            raise KeyError(f"{self.name} has no column {key_or_header!r}") from None
 
 
 def _c(header: str, kind: Kind = "text", editor: Editor = "people", note: str = "", choices=()) -> Column:

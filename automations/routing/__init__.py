@@ -23,8 +23,16 @@ Model = Callable[..., "Decision | None"]
 MODELS: dict[str, Model] = {"round_robin": round_robin.route}
 
 
+HISTORY_MODELS = {"weighted"}  # models that read close rates and response times
+
+
 def register(name: str, model: Model) -> None:
     MODELS[name] = model
+
+
+def needs_history(config: AgencyConfig) -> bool:
+    """Whether the current model needs the 90-day record (a heavier query) or only open-lead counts."""
+    return config.settings.routing_model in HISTORY_MODELS
 
 
 def decide(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerLoad], state: dict[str, str],
