@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException
 
 from automations.checks import check_config
 from automations.clock import Clock, SystemClock
+from automations.contact import redact
 from automations.console_notifier import ConsoleNotifier
 from automations.errors import InvalidLead
 from automations.form_payload import unbracket
@@ -183,7 +184,7 @@ def _answer(outcome: Outcome) -> dict[str, Any]:
 
 def _vendor() -> str:
     """A vendor's API key names its source; a wrong key is refused, no key is a public post."""
-    presented = request.headers.get("X-API-Key") or request.args.get("api_key", "")
+    presented = request.headers.get("X-API-Key", "")  # never in the URL: URLs end up in access logs
     auth = request.headers.get("Authorization", "")
     if not presented and auth.lower().startswith("bearer "):
         presented = auth[7:].strip()
@@ -375,9 +376,19 @@ COMMANDS = [init_command, serve_command, demo_command, route_command, leads_comm
             check_command]
 
 
+class RedactingFilter(logging.Filter):
+    """Defence in depth: mask any phone number or email that reaches a log line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact(record.getMessage()), ()
+        return True
+
+
 def _logging() -> None:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter())
 
 
 @click.group(help="leadrouter: every lead lands with exactly one owner within a second.\n\n"
