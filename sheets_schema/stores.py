@@ -13,7 +13,7 @@ def open_store(url: str | None = None) -> Store:
         return open_gsheets_store(url)
     if url.startswith(("sqlite", "postgresql", "postgres")):
         from .sql_store import SqlStore
-        if url.startswith("postgres://"):
-            url = "postgresql://" + url[len("postgres://"):]
+        if url.startswith(("postgres://", "postgresql://")):  # psycopg 3 is the driver we ship with
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
         return SqlStore(url)
     raise ValueError(f"LEADROUTER_STORE must start with sqlite://, postgresql:// or gsheets:// (got {url[:30]!r})")

@@ -5,6 +5,7 @@ loopback or a temporary file, never a mock of our own classes.
 """
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timezone
 
 import pytest
@@ -18,7 +19,7 @@ from sheets_schema.sql_store import SqlStore
 # A Tuesday, 10:00 in New York: the office is open.
 T0 = datetime(2026, 11, 24, 15, 0, tzinfo=timezone.utc)
 
-STORE_BACKENDS = ["sqlite"]
+STORE_BACKENDS = ["sqlite", "postgres"]
 
 
 def load_demo(store, model: str = "round_robin") -> None:
@@ -37,6 +38,32 @@ def store(request, tmp_path):
     s.init()
     yield s
     s.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    from tests.postgres_server import PostgresServer, available
+    why = available()
+    if why:
+        pytest.skip(why)
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def store_postgres(postgres_server, request):
+    """A fresh database on the session's PostgreSQL server for each test."""
+    from sqlalchemy import create_engine
+    name = f"t{next(_databases)}"
+    admin = create_engine(postgres_server.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    admin.dispose()
+    return SqlStore(postgres_server.url(name))
+
+
+_databases = itertools.count(1)
 
 
 @pytest.fixture
