@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 import zipcodes
@@ -47,9 +48,12 @@ def lookup_zip(raw: str) -> Place | None:
     lead is never refused because a new ZIP is absent from a data file.
     """
     match = ZIP_RE.match(str(raw))
-    if not match:
-        return None
-    zip5 = match.group(1)
+    return _place(match.group(1)) if match else None
+
+
+@lru_cache(maxsize=8192)
+def _place(zip5: str) -> Place:
+    """ZIP data never changes while we run: look each ZIP up once."""
     try:
         found = zipcodes.matching(zip5)
     except (ValueError, TypeError):

@@ -71,7 +71,7 @@ def parse_submission(payload: Any, config: AgencyConfig) -> LeadForm:
     email = fields.get("email", "")
     if email and "email" not in errors:
         try:
-            email = str(_EMAIL.validate_python(email))
+            email = str(_EMAIL.validate_python(email)).lower()
         except ValidationError:
             errors["email"] = "not a valid email address"
     phone = ""

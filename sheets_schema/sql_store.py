@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable, Iterator
 
 from sqlalchemy import (
-    Column as SqlColumn, Float, Index, Integer, MetaData, String, Table, Text, and_, create_engine, event, func,
+    Column as SqlColumn, Float, Index, bindparam, Integer, MetaData, String, Table, Text, and_, create_engine, event, func,
     insert, or_, select, text, update,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -46,7 +46,7 @@ Index("leads_email", leads_t.c.email)
 Index("leads_received", leads_t.c.received_at)
 Index("leads_owner_status", leads_t.c.assigned_to, leads_t.c.status)
 Index("leads_owner_assigned", leads_t.c.assigned_to, leads_t.c.assigned_at)
-Index("leads_status", leads_t.c.status)
+Index("leads_status_owner", leads_t.c.status, leads_t.c.assigned_to)
 Index("leads_assigned", leads_t.c.assigned_at)
 Index("activity_lead", activity_t.c.lead_id)
 Index("activity_key", activity_t.c.key, unique=True,
@@ -94,11 +94,22 @@ class SqlStore(Store):
             yield conn
 
     @contextmanager
-    def _tx(self, lock: bool = False) -> Iterator[Connection]:
-        """A transaction on this thread; nested calls join the outer one."""
+    def _tx(self, lock: bool = False, savepoint: bool = False) -> Iterator[Connection]:
+        """A transaction on this thread; nested calls join the outer one (in a savepoint if asked,
+        so that a failed statement - a lost claim - does not spoil the outer transaction)."""
         current = getattr(self._local, "conn", None)
         if current is not None:
-            yield current
+            if not savepoint:
+                yield current
+                return
+            current.exec_driver_sql("SAVEPOINT claim")
+            try:
+                yield current
+            except BaseException:
+                current.exec_driver_sql("ROLLBACK TO SAVEPOINT claim")
+                current.exec_driver_sql("RELEASE SAVEPOINT claim")
+                raise
+            current.exec_driver_sql("RELEASE SAVEPOINT claim")
             return
         with self.engine.connect() as conn:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if self.is_sqlite else "BEGIN")
@@ -123,6 +134,13 @@ class SqlStore(Store):
     # ---- structure ----------------------------------------------------------------
     def init(self) -> None:
         metadata.create_all(self.engine)
+        self.optimize()
+
+    def optimize(self) -> None:
+        """Refresh the query planner's statistics (cheap; SQLite only analyzes what changed)."""
+        if self.is_sqlite:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA optimize=0x10002")
 
     def read_rows(self, tab: str) -> list[dict[str, Any]]:
         table, spec = TABLES[tab], TABS[tab]
@@ -173,7 +191,7 @@ class SqlStore(Store):
         if phone:
             match.append(leads_t.c.phone == phone)
         if email:
-            match.append(func.lower(leads_t.c.email) == email.lower())
+            match.append(leads_t.c.email == email.lower())  # stored lower-case, so the index is used
         if not match:
             return None
         query = (select(leads_t)
@@ -188,10 +206,12 @@ class SqlStore(Store):
         c = leads_t.c
         active = (select(c.assigned_to, func.count()).where(c.status.in_(OPEN_STATUSES))
                   .group_by(c.assigned_to))
-        latest = select(c.assigned_to, func.max(c.assigned_at)).where(c.assigned_to != "").group_by(c.assigned_to)
+        owners = select(c.assigned_to).where(c.assigned_to != "").distinct()
+        latest = select(func.max(c.assigned_at)).where(c.assigned_to == bindparam("name"))
         loads: dict[str, ProducerLoad] = {}
         with self._conn() as conn:
-            for name, last in conn.execute(latest):
+            for name in conn.execute(owners).scalars().all():  # one index seek per owner, not a scan
+                last = conn.execute(latest, {"name": name}).scalar()
                 loads[name] = ProducerLoad(last_assigned_at=cells.parse_datetime(last))
             for name, count in conn.execute(active):
                 loads.setdefault(name, ProducerLoad()).active = int(count)
@@ -220,16 +240,14 @@ class SqlStore(Store):
                 conn.execute(insert(activity_t), rows)
 
     def claim(self, event: Activity) -> bool:
+        """Insert-or-lose on the unique Key index: one statement, race-free on both dialects."""
         if not event.key:
             raise ValueError("a claim needs a key")
-        with self._tx() as conn:
-            exists = conn.execute(select(activity_t.c.row_id).where(activity_t.c.key == event.key)).first()
-            if exists:
-                return False
-            try:
+        try:
+            with self._tx(savepoint=True) as conn:
                 conn.execute(insert(activity_t).values(**_encode(ACTIVITY, event.to_row())))
-            except IntegrityError:  # pragma: no cover - a concurrent writer on PostgreSQL
-                return False
+        except IntegrityError:
+            return False
         return True
 
     def activity(self, lead_id: str | None = None) -> list[Activity]:
