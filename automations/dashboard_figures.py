@@ -31,9 +31,36 @@ class DashboardView:
     sources: list[dict[str, Any]] = field(default_factory=list)
     alerts: list[str] = field(default_factory=list)
 
+    def display(self) -> dict[str, str]:
+        """Every figure as people read it ("75%", "7.8 min", "$14,200", "--" for nothing to show)."""
+        return {k: show(v, KINDS.get(k, "count")) for k, v in self.figures.items()}
+
+    def producer_display(self) -> list[dict[str, str]]:
+        return [{k: (v if isinstance(v, str) else show(v, KINDS.get(k, "count"))) for k, v in p.items()}
+                for p in self.producers]
+
     def as_json(self) -> dict[str, Any]:
-        return {"now": self.now.isoformat(timespec="seconds"), "figures": self.figures,
-                "producers": self.producers, "sources": self.sources, "alerts": self.alerts}
+        return {"now": self.now.isoformat(timespec="seconds"), "figures": self.figures, "display": self.display(),
+                "producers": self.producers, "producers_display": self.producer_display(),
+                "sources": self.sources, "alerts": self.alerts}
+
+
+KINDS = {"today_contacted_pct": "pct", "today_avg_response": "minutes", "avg_minutes": "minutes",
+         "close_rate": "pct", "premium_this_week": "money0", "response_target": "minutes0"}
+
+
+def show(value: Any, kind: str = "count") -> str:
+    if value is None:
+        return "--"
+    if kind == "pct":
+        return f"{value * 100:.0f}%"
+    if kind == "minutes":
+        return f"{round_half_up(value):g} min"
+    if kind == "minutes0":
+        return f"{value:g} min"
+    if kind == "money0":
+        return f"${value:,.0f}"
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
 
 
 def round_half_up(value: float, places: int = 1) -> float:

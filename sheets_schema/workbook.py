@@ -16,6 +16,7 @@ between backends:
 from __future__ import annotations
 
 import re
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
 from pydantic import ValidationError
 
 from automations.business_hours import BusinessHours
@@ -189,24 +191,33 @@ def _as_text(col: Column, value: Any) -> str:
     return cells.to_text(col.kind, cells.parse(col.kind, value) if col.kind != "text" else value)
 
 
+class WorkbookError(ValueError):
+    """The file is not a readable xlsx workbook; nothing was changed."""
+
+
 def import_workbook(store: Store, source: str | Path | IO[bytes], now: datetime) -> ImportSummary:
-    """Read an xlsx back into the store (see the module docstring for what is replaced or merged)."""
+    """Read an xlsx back into the store (see the module docstring for what is replaced or merged).
+
+    Everything is read and parsed first; the store is written only once the whole file was read.
+    """
     config = store.config()
     tz = config.settings.tz
-    wb = load_workbook(source, data_only=True, read_only=False)
+    try:
+        wb = load_workbook(source, data_only=True)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, InvalidFileException) as exc:
+        raise WorkbookError(f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
+    tabs = {tab.name: [{k: _as_text(tab.column(k), v) for k, v in row.items()} for row in _rows(wb[tab.name], tab, tz)]
+            for tab in CONFIG_TABS if tab.name in wb.sheetnames}
+    leads = _rows(wb[LEADS.name], LEADS, tz) if LEADS.name in wb.sheetnames else None
     summary = ImportSummary()
-    for tab in CONFIG_TABS:
-        if tab.name not in wb.sheetnames:
-            continue
-        rows = [{k: _as_text(tab.column(k), v) for k, v in row.items()} for row in _rows(wb[tab.name], tab, tz)]
-        if tab is SETTINGS:
+    for name, rows in tabs.items():
+        if name == SETTINGS.name:
             summary.settings_merged = len(rows)
             rows = _merge_settings(store.read_rows(SETTINGS.name), rows)
-        store.replace_rows(tab.name, rows)
-        summary.replaced.append(tab.name)
-    if LEADS.name in wb.sheetnames:
-        _import_leads(store, _rows(wb[LEADS.name], LEADS, tz), now, BusinessHours.from_settings(config.settings),
-                      summary)
+        store.replace_rows(name, rows)
+        summary.replaced.append(name)
+    if leads is not None:
+        _import_leads(store, leads, now, BusinessHours.from_settings(store.config().settings), summary)
     return summary
 
 
