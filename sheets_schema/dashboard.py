@@ -68,6 +68,19 @@ def column_letter(index: int) -> str:
     return letters
 
 
+def grid_range(a1: str) -> dict[str, int]:
+    """'A42:A54' -> the zero-based, end-exclusive GridRange fields the Sheets API's addChart takes."""
+    def split(ref: str) -> tuple[int, int]:
+        letters = "".join(ch for ch in ref if ch.isalpha()).upper()
+        col = 0
+        for ch in letters:
+            col = col * 26 + ord(ch) - 64
+        return int(ref[len(letters):]), col
+    start, _, end = a1.replace("$", "").partition(":")
+    (r1, c1), (r2, c2) = split(start), split(end or start)
+    return {"startRowIndex": r1 - 1, "endRowIndex": r2, "startColumnIndex": c1 - 1, "endColumnIndex": c2}
+
+
 def _sheet(tab: str) -> str:
     return f"'{tab}'" if not tab.replace("_", "").isalnum() else tab
 

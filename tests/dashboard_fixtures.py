@@ -71,14 +71,16 @@ def add_fixture_day(store, now: datetime) -> None:
     ])
 
 
-def recalculate(xlsx: Path, zone: str, workdir: Path) -> Path:
-    """Open and save `xlsx` with LibreOffice headless, which recalculates every formula."""
+def recalculate(xlsx: Path | list[Path], zone: str, workdir: Path) -> Path | list[Path]:
+    """Open and save workbooks with LibreOffice headless (one run), which recalculates every formula."""
+    files = xlsx if isinstance(xlsx, list) else [xlsx]
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     out = workdir / "recalculated"
     out.mkdir(exist_ok=True)
     env = dict(os.environ, TZ=zone)
     profile = Path(tempfile.gettempdir()) / f"leadrouter-lo-profile-{os.getuid()}"  # reused: startup is faster
     subprocess.run([soffice, "--headless", "--norestore", f"-env:UserInstallation=file://{profile}",
-                    "--convert-to", "xlsx", "--outdir", str(out), str(xlsx)],
+                    "--convert-to", "xlsx", "--outdir", str(out), *map(str, files)],
                    check=True, env=env, capture_output=True, timeout=120)
-    return out / xlsx.name
+    results = [out / f.name for f in files]
+    return results if isinstance(xlsx, list) else results[0]

@@ -42,23 +42,26 @@ def recalculated(tmp_path_factory):
     if not (shutil.which("soffice") or shutil.which("libreoffice")):
         pytest.skip("LibreOffice is not installed (apt-get install -y libreoffice-calc-nogui)")
     tmp_path = tmp_path_factory.mktemp("sheet")
-    demo_store = SqlStore(f"sqlite:///{tmp_path / 'leads.db'}")
-    load_demo(demo_store)
     now = datetime.now(timezone.utc)
     zone = noon_zone(now)
-    set_time_zone(demo_store, zone)
-    add_fixture_day(demo_store, now)
-    path = tmp_path / "agency.xlsx"
-    export_workbook(demo_store, path)
-    book = load_workbook(recalculate(path, zone, tmp_path), data_only=True)
-    view = dashboard_view(demo_store.leads(), demo_store.activity(), demo_store.config(), now)
-    demo_store.close()
-    return book, view
+    paths, views = [], []
+    for name, fill in (("agency", True), ("empty", False)):
+        demo_store = SqlStore(f"sqlite:///{tmp_path / name}.db")
+        load_demo(demo_store)
+        set_time_zone(demo_store, zone)
+        if fill:
+            add_fixture_day(demo_store, now)
+        paths.append(tmp_path / f"{name}.xlsx")
+        export_workbook(demo_store, paths[-1])
+        views.append(dashboard_view(demo_store.leads(), demo_store.activity(), demo_store.config(), now))
+        demo_store.close()
+    full, empty = (load_workbook(p, data_only=True) for p in recalculate(paths, zone, tmp_path))
+    return full, views[0], empty
 
 
 @needs_libreoffice
 def test_every_dashboard_figure_on_the_sheet_equals_the_pandas_figure(recalculated):
-    book, view = recalculated
+    book, view, _ = recalculated
     sheet = book["Dashboard"]
     for name, a1 in FIGURES.items():
         assert _close(sheet[a1].value, view.figures[name]), (name, sheet[a1].value, view.figures[name])
@@ -72,7 +75,7 @@ def test_every_dashboard_figure_on_the_sheet_equals_the_pandas_figure(recalculat
 
 @needs_libreoffice
 def test_the_per_producer_table_and_alerts_on_the_sheet_equal_the_pandas_table(recalculated):
-    book, view = recalculated
+    book, view, _ = recalculated
     sheet = book["Dashboard"]
     rows = list(producer_rows())
     for row, producer in zip(rows, view.producers):
@@ -89,7 +92,7 @@ def test_the_per_producer_table_and_alerts_on_the_sheet_equal_the_pandas_table(r
 
 @needs_libreoffice
 def test_leads_by_source_on_the_sheet_equal_the_pandas_counts(recalculated):
-    book, view = recalculated
+    book, view, _ = recalculated
     sheet = book["Dashboard"]
     for i, source in enumerate(view.sources):
         assert sheet.cell(SOURCE_FIRST_ROW + i, 1).value == source["source"]
@@ -97,13 +100,8 @@ def test_leads_by_source_on_the_sheet_equal_the_pandas_counts(recalculated):
 
 
 @needs_libreoffice
-def test_an_empty_store_shows_zeros_and_dashes_never_errors(demo_store, tmp_path):
-    now = datetime.now(timezone.utc)
-    zone = noon_zone(now)
-    set_time_zone(demo_store, zone)
-    path = tmp_path / "empty.xlsx"
-    export_workbook(demo_store, path)
-    sheet = load_workbook(recalculate(path, zone, tmp_path), data_only=True)["Dashboard"]
+def test_an_empty_store_shows_zeros_and_dashes_never_errors(recalculated):
+    sheet = recalculated[2]["Dashboard"]
     values = [c.value for row in sheet.iter_rows() for c in row if c.value is not None]
     assert not [v for v in values if isinstance(v, str) and v.startswith("#")]
     assert sheet[FIGURES["today_leads"]].value == 0
@@ -117,3 +115,16 @@ def test_the_export_carries_both_charts(demo_store, tmp_path):
     with zipfile.ZipFile(path) as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
     assert len(charts) == 2
+
+
+def test_formulas_follow_the_live_column_order_not_fixed_letters():
+    from sheets_schema.dashboard import dashboard_cells, grid_range
+    from sheets_schema.tabs import LEADS
+    moved = ["Status"] + [h for h in LEADS.headers if h != "Status"]
+    default = dict(dashboard_cells())[FIGURES["pipeline_quoted"]]
+    live = dict(dashboard_cells({"Leads": moved}))[FIGURES["pipeline_quoted"]]
+    assert default == '=COUNTIFS(Leads!$T:$T,"Quoted")' and live == '=COUNTIFS(Leads!$A:$A,"Quoted")'
+    with pytest.raises(ValueError, match="Premium"):
+        dashboard_cells({"Leads": [h for h in LEADS.headers if h != "Premium"]})
+    assert grid_range("A42:B54") == {"startRowIndex": 41, "endRowIndex": 54, "startColumnIndex": 0,
+                                     "endColumnIndex": 2}
