@@ -177,6 +177,10 @@ def _header_map(ws, tab: Tab) -> dict[int, Column]:
     return found
 
 
+def _has_key_column(ws, tab: Tab) -> bool:
+    return tab.key_column is None or any(c.header == tab.key_column for c in _header_map(ws, tab).values())
+
+
 def _rows(ws, tab: Tab, tz: ZoneInfo) -> list[dict[str, Any]]:
     columns = _header_map(ws, tab)
     out = []
@@ -215,10 +219,22 @@ def import_workbook(store: Store, source: str | Path | IO[bytes], now: datetime)
         wb = load_workbook(source, data_only=True)
     except (OSError, KeyError, ValueError, zipfile.BadZipFile, InvalidFileException) as exc:
         raise WorkbookError(f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
-    tabs = {tab.name: [{k: _as_text(tab.column(k), v) for k, v in row.items()} for row in _rows(wb[tab.name], tab, tz)]
-            for tab in CONFIG_TABS if tab.name in wb.sheetnames}
-    leads = _rows(wb[LEADS.name], LEADS, tz) if LEADS.name in wb.sheetnames else None
     summary = ImportSummary()
+    tabs: dict[str, list[dict[str, Any]]] = {}
+    for tab in CONFIG_TABS:
+        if tab.name not in wb.sheetnames:
+            continue
+        if not _has_key_column(wb[tab.name], tab):  # a sheet that merely shares the name must not wipe the tab
+            summary.skipped.append(f"{tab.name}: no {tab.key_column!r} column, tab left as it was")
+            continue
+        tabs[tab.name] = [{k: _as_text(tab.column(k), v) for k, v in row.items()}
+                          for row in _rows(wb[tab.name], tab, tz)]
+    leads = None
+    if LEADS.name in wb.sheetnames:
+        if _has_key_column(wb[LEADS.name], LEADS):
+            leads = _rows(wb[LEADS.name], LEADS, tz)
+        else:
+            summary.skipped.append("Leads: no 'Lead ID' column, no lead imported")
     for name, rows in tabs.items():
         if name == SETTINGS.name:
             summary.settings_merged = len(rows)

@@ -139,3 +139,12 @@ def test_the_cli_exports_and_imports_and_refuses_a_file_that_is_not_a_workbook(r
     result = runner.invoke(args=["import", str(junk)])
     assert result.exit_code == 1 and "not a readable .xlsx workbook" in result.output
     assert demo_store.read_rows("Settings") == before
+
+
+def test_a_sheet_that_only_shares_a_tabs_name_does_not_wipe_the_tab(demo_store, tmp_path):
+    before = demo_store.read_rows("Sources")
+    path = _workbook(tmp_path / "other.xlsx", {"Sources": [["Vendor", "Amount"], ["Acme", 10]],
+                                               "Leads": [["Name"], ["x"]]})
+    summary = import_workbook(demo_store, path, T0)
+    assert demo_store.read_rows("Sources") == before and summary.replaced == []
+    assert any("Sources" in s and "'Source'" in s for s in summary.skipped)
