@@ -25,8 +25,8 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart, Reference
-from openpyxl.styles import Font, PatternFill
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font, PatternFill
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from pydantic import ValidationError
@@ -59,8 +59,8 @@ def safe_text(value: str) -> str:
 def cell_value(kind: str, value: Any, tz: ZoneInfo) -> Any:
     """A Python value (or cell text) -> what an xlsx cell should hold for that column kind."""
     parsed = cells.parse(kind, value) if isinstance(value, str) and kind != "text" else value
-    if parsed is None:
-        return None
+    if parsed is None:  # blank, or text that does not parse ("about $20"): kept as the owner typed it
+        return safe_text(value) if isinstance(value, str) and value.strip() else None
     if isinstance(parsed, datetime):
         return parsed.astimezone(tz).replace(tzinfo=None) if parsed.tzinfo else parsed
     if isinstance(parsed, (date, int, float)) and not isinstance(parsed, bool):

@@ -148,3 +148,12 @@ def test_a_sheet_that_only_shares_a_tabs_name_does_not_wipe_the_tab(demo_store, 
     summary = import_workbook(demo_store, path, T0)
     assert demo_store.read_rows("Sources") == before and summary.replaced == []
     assert any("Sources" in s and "'Source'" in s for s in summary.skipped)
+
+
+def test_a_config_value_that_does_not_parse_survives_the_round_trip(demo_store, fresh_store, tmp_path):
+    sources = demo_store.read_rows("Sources")
+    sources[0]["cost_per_lead"] = "about $20"
+    demo_store.replace_rows("Sources", sources)
+    export_workbook(demo_store, tmp_path / "odd.xlsx")
+    import_workbook(fresh_store, tmp_path / "odd.xlsx", T0)
+    assert fresh_store.read_rows("Sources")[0]["cost_per_lead"] == "about $20"
