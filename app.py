@@ -366,10 +366,21 @@ def check_command() -> None:
 from flask.cli import with_appcontext  # noqa: E402
 
 
+DASHBOARD_CACHE_SECONDS = 15.0  # every open page polls; on Google Sheets each read costs quota
+
+
 def _dashboard_view():
+    """The live figures, computed at most every DASHBOARD_CACHE_SECONDS per process."""
+    import time
     from automations.dashboard_figures import dashboard_view
+    cache = current_app.extensions.setdefault("leadrouter.dashboard", {})
+    ttl = current_app.config.get("DASHBOARD_CACHE_SECONDS", DASHBOARD_CACHE_SECONDS)
+    if cache and time.monotonic() - cache["at"] < ttl:
+        return cache["view"]
     store = _store()
-    return dashboard_view(store.leads(), store.activity(), store.config(), services().clock.now())
+    view = dashboard_view(store.leads(), store.activity(), store.config(), services().clock.now())
+    cache.update(at=time.monotonic(), view=view)
+    return view
 
 
 def _dashboard_refusal(wants_json: bool):

@@ -100,3 +100,14 @@ def test_a_manager_sees_the_figures_in_a_real_browser_and_a_stranger_does_not(se
     refused = stranger.goto(f"{served}/dashboard")
     assert refused.status == 401
     assert "manager token is required" in stranger.inner_text("body") and "Sarah M." not in stranger.content()
+
+
+def test_a_new_lead_shows_on_the_next_refresh(manager_app):
+    from tests.conftest import lead_payload
+    manager_app.config["DASHBOARD_CACHE_SECONDS"] = 0
+    client = manager_app.test_client()
+    before = client.get(f"/dashboard.json?token={TOKEN}").get_json()["figures"]["today_leads"]
+    assert client.post("/leads", json=lead_payload()).status_code == 201
+    after = client.get(f"/dashboard.json?token={TOKEN}").get_json()
+    assert after["figures"]["today_leads"] == before + 1
+    assert after["figures"]["today_contacted_pct"] == pytest.approx(4 / 10)
