@@ -8,7 +8,7 @@ from openpyxl import Workbook, load_workbook
 
 from sheets_schema.sql_store import SqlStore
 from sheets_schema.workbook import export_workbook, import_workbook
-from tests.conftest import T0, load_demo
+from tests.conftest import T0
 from tests.dashboard_fixtures import add_fixture_day
 
 
