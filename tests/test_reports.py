@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from openpyxl import load_workbook
@@ -186,3 +186,35 @@ def test_the_monthly_email_goes_once_to_the_manager(october, notifier):
 def test_no_manager_email_means_no_monthly_message(october):
     october.replace_rows("Producers", [r for r in october.read_rows("Producers") if r["role"] != "Manager"])
     assert monthly_report_message(october, october.config(), "2026-10") is None
+
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+from automations.config import AgencyConfig  # noqa: E402
+from automations.dashboard_figures import dashboard_view  # noqa: E402
+from automations.report_formats import monthly_csv, monthly_markdown, sources_markdown  # noqa: E402
+from sheets_schema.demo import demo_rows  # noqa: E402
+
+DEMO = AgencyConfig.from_rows(demo_rows())
+AT = utc(2026, 10, 15, 15)
+
+a_lead = st.builds(
+    lambda i, minutes, status, contact, premium, source, owner: lead(
+        f"L-{i}", AT - timedelta(minutes=minutes), owner, source, status=status,
+        premium=premium, **({} if contact is None else {"first_contact_at": AT, "response_minutes": contact})),
+    st.integers(1, 10**6), st.integers(0, 60 * 24 * 40), st.sampled_from(["New", "Contacted", "Quoted", "Bound", "Lost"]),
+    st.one_of(st.none(), st.floats(0, 10_000)), st.one_of(st.none(), st.floats(0, 50_000)),
+    st.sampled_from(["Website", "Walk-in / Phone", "", "Billboard", "=cmd|' /C calc'!A0"]),
+    st.sampled_from(["Sarah M.", "", "Nobody"]))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(a_lead, max_size=12, unique_by=lambda l: l.lead_id))
+def test_no_mix_of_leads_makes_a_report_divide_by_zero_or_show_nan(leads):
+    report = monthly_report(leads, [], DEMO, OCT)
+    csv_text = monthly_csv(report)
+    text = monthly_markdown(report) + sources_markdown(report.sources, OCT) + csv_text
+    assert "nan" not in text.lower() and "inf" not in text.lower()
+    assert ",=cmd" not in csv_text  # a spreadsheet opening the CSV never evaluates it
+    view = dashboard_view(leads, [], DEMO, AT)
+    assert all(v is None or v == v for v in view.figures.values())  # no NaN
