@@ -7,6 +7,12 @@ LibreOffice all evaluate (COUNTIFS, SUMIFS, AVERAGEIFS, IFERROR, TODAY, NOW, WEE
 
 Columns are found by header text in a live sheet, so formulas are generated from a header
 order (the live one, or sheets_schema.tabs by default), never from hand-typed letters.
+For the Google Sheets backend: write `dashboard_cells(live_headers)` with USER_ENTERED (these
+are our own formulas, never public text), apply `number_formats()`, and add one chart per
+`chart_specs()` entry (`grid_range()` turns its A1 ranges into GridRange fields). The formulas
+compare timestamps with TODAY()/NOW(), so Leads/Activity times must be date serials in local
+time and the spreadsheet's time zone must be the Settings Time Zone.
+
 The figures mean exactly what automations.dashboard_figures computes with pandas:
 - "today" is the spreadsheet's TODAY() (the agency's time zone; the export writes local times);
 - contacted = First Contact At present;
