@@ -69,7 +69,7 @@ def served(manager_app):
     thread.join(timeout=5)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser():
     if not shutil.which(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is not installed")
@@ -100,6 +100,20 @@ def test_a_manager_sees_the_figures_in_a_real_browser_and_a_stranger_does_not(se
     refused = stranger.goto(f"{served}/dashboard")
     assert refused.status == 401
     assert "manager token is required" in stranger.inner_text("body") and "Sarah M." not in stranger.content()
+
+
+def test_the_open_page_refreshes_itself_when_a_lead_arrives(served, browser, manager_app):
+    from playwright.sync_api import expect
+    from tests.conftest import lead_payload
+    manager_app.config["DASHBOARD_CACHE_SECONDS"] = 0
+    page = browser.new_page()
+    page.clock.install()  # the page's own 30-second refresh runs on this clock, moved by the test
+    page.goto(f"{served}/dashboard?token={TOKEN}")
+    assert page.inner_text("[data-figure=today_leads]") == "9"
+    assert manager_app.test_client().post("/leads", json=lead_payload()).status_code == 201
+    page.clock.run_for(31_000)
+    expect(page.locator("[data-figure=today_leads]")).to_have_text("10")
+    expect(page.locator("#producers tr").first).to_contain_text("Sarah M.")
 
 
 def test_a_new_lead_shows_on_the_next_refresh(manager_app):
