@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import secrets
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
@@ -372,15 +373,130 @@ def check_command() -> None:
         raise SystemExit(1)
 
 
+# ---- Dashboard, reports, workbook export/import (issue 8) ---------------------------------
+DASHBOARD_CACHE_SECONDS = 15.0  # every open page polls; on Google Sheets each read costs quota
+
+
+def _dashboard_view():
+    """The live figures, computed at most every DASHBOARD_CACHE_SECONDS per process."""
+    import time
+    from automations.dashboard_figures import dashboard_view
+    cache = current_app.extensions.setdefault("leadrouter.dashboard", {})
+    ttl = current_app.config.get("DASHBOARD_CACHE_SECONDS", DASHBOARD_CACHE_SECONDS)
+    if cache and time.monotonic() - cache["at"] < ttl:
+        return cache["view"]
+    store = _store()
+    view = dashboard_view(store.leads(), store.activity(), store.config(), services().clock.now())
+    cache.update(at=time.monotonic(), view=view)
+    return view
+
+
+def _dashboard_refusal(wants_json: bool):
+    """None when the manager token is right; else a 403 (no token configured) or 401 response."""
+    expected = current_app.config.get("DASHBOARD_TOKEN", "")
+    if not expected:
+        message = "The dashboard is disabled: set LEADROUTER_DASHBOARD_TOKEN to a secret and open /dashboard?token=..."
+        status = 403
+    else:
+        auth = request.headers.get("Authorization", "")
+        presented = request.args.get("token", "") or (auth[7:].strip() if auth.lower().startswith("bearer ") else "")
+        if presented and secrets.compare_digest(presented.encode(), expected.encode()):
+            return None
+        message, status = "A manager token is required: /dashboard?token=... or Authorization: Bearer ...", 401
+    body = jsonify(errors={"token": message}) if wants_json else render_template(
+        "dashboard.html", agency=_agency_name(), refused=message, view=None, token="")
+    headers = {"WWW-Authenticate": 'Bearer realm="dashboard"'} if status == 401 else {}
+    return body, status, headers
+
+
+@web.get("/dashboard")
+def dashboard_page():
+    refused = _dashboard_refusal(wants_json=False)
+    if refused is not None:
+        return refused
+    return render_template("dashboard.html", agency=_agency_name(), view=_dashboard_view(), refused="",
+                           token=request.args.get("token", ""))
+
+
+@web.get("/dashboard.json")
+def dashboard_json():
+    refused = _dashboard_refusal(wants_json=True)
+    return refused if refused is not None else jsonify(_dashboard_view().as_json())
+
+
+@click.command("report")
+@click.argument("kind", type=click.Choice(["sources", "monthly"]))
+@click.option("--month", default=None, help="YYYY-MM (default: the current month, agency time zone).")
+@click.option("--format", "fmt", type=click.Choice(["md", "csv", "xlsx"]), default="md", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False), default=None,
+              help="File to write (md/csv default to stdout; xlsx defaults to report[-sources]-YYYY-MM.xlsx).")
+def report_command(kind: str, month: str | None, fmt: str, output: str | None) -> None:
+    """The lead source report or the monthly summary, as Markdown, CSV or xlsx."""
+    from automations import report_formats as formats
+    from automations.reports import monthly_report, report_month, source_report
+    store = _store()
+    config = store.config()
+    try:
+        period = report_month(services().clock.now(), config, month)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--month") from None
+    if kind == "sources":
+        table = source_report(store.leads(), config, period)
+        content = {"md": lambda: formats.sources_markdown(table, period, config.settings.agency_name),
+                   "csv": lambda: formats.sources_csv(table), "xlsx": lambda: formats.sources_xlsx(table)}[fmt]()
+    else:
+        report = monthly_report(store.leads(), store.activity(), config, period)
+        content = {"md": lambda: formats.monthly_markdown(report), "csv": lambda: formats.monthly_csv(report),
+                   "xlsx": lambda: formats.monthly_xlsx(report)}[fmt]()
+    if fmt == "xlsx":
+        output = output or f"report-{'sources-' if kind == 'sources' else ''}{period}.xlsx"
+        with open(output, "wb") as fh:
+            fh.write(content)
+        click.echo(f"Wrote {output}")
+    elif output:
+        with open(output, "w", encoding="utf-8", newline="") as fh:
+            fh.write(content)
+        click.echo(f"Wrote {output}")
+    else:
+        click.echo(content, nl=not content.endswith("\n"))
+
+
+@click.command("export")
+@click.argument("file", type=click.Path(dir_okay=False))
+def export_command(file: str) -> None:
+    """Write every tab, plus the live Dashboard (formulas and charts), to an .xlsx workbook."""
+    from sheets_schema.workbook import export_workbook
+    export_workbook(_store(), file)
+    click.echo(f"Exported to {file}")
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def import_command(file: str) -> None:
+    """Read an .xlsx workbook back: config tabs present replace the store's, Settings merge by name,
+    new Lead IDs are added and known ones take Status/Premium/Attempts/Lost Reason/Notes."""
+    from sheets_schema.workbook import WorkbookError, import_workbook
+    try:
+        summary = import_workbook(_store(), file, services().clock.now())
+    except WorkbookError as exc:  # not an xlsx, or a damaged one: say so; nothing was changed
+        raise click.ClickException(f"{file}: {exc}") from None
+    for line in summary.lines():
+        click.echo(line)
+
+
 COMMANDS = [init_command, serve_command, demo_command, route_command, leads_command, activity_command,
             check_command]
+COMMANDS += [report_command, export_command, import_command]
 
 
 class RedactingFilter(logging.Filter):
     """Defence in depth: mask any phone number or email that reaches a log line."""
 
+    SECRET_PARAMS = re.compile(r"((?:token|api_key|key)=)[^&\s\"]+")
+
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = redact(record.getMessage()), ()
+        message = self.SECRET_PARAMS.sub(r"\1***", record.getMessage())  # e.g. /dashboard?token=...
+        record.msg, record.args = redact(message), ()
         return True
 
 

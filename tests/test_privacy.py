@@ -27,3 +27,10 @@ def test_the_log_filter_masks_what_any_library_logs():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "to %s", ("jo@example.com",), None)
     RedactingFilter().filter(record)
     assert record.getMessage() == "to j***@example.com"
+
+
+def test_the_log_filter_masks_tokens_in_request_lines():
+    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '"GET /dashboard?token=%s HTTP/1.1" 200',
+                               ("s3cr3t-value",), None)
+    RedactingFilter().filter(record)
+    assert "s3cr3t" not in record.getMessage() and "token=***" in record.getMessage()

@@ -1,0 +1,144 @@
+"""The reports as Markdown (terminal and email), CSV (one tidy table) and xlsx (a sheet per section)."""
+from __future__ import annotations
+
+import io
+import math
+from typing import Any
+
+import pandas as pd
+
+from sheets_schema.cells import neutralize
+
+from .reports import PRODUCER_COLUMNS, SOURCE_COLUMNS, Figure, Month, MonthlyReport
+
+DASH = "--"
+SOURCE_KINDS = {"contacted_5_pct": "pct", "quoted_pct": "pct", "bound_pct": "pct", "premium": "money",
+                "cost": "money", "cost_per_lead": "money", "cost_per_bind": "money", "avg_premium": "money",
+                "commission": "money", "roi": "pct"}
+PRODUCER_KINDS = {"contacted_5_pct": "pct", "avg_response": "minutes", "close_rate": "pct", "premium": "money"}
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def show(value: Any, kind: str = "count") -> str:
+    if _missing(value):
+        return DASH
+    if kind == "pct":
+        return f"{value * 100:.0f}%"
+    if kind == "money":
+        return f"${value:,.2f}"
+    if kind == "minutes":
+        return f"{value:.1f} min"
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+
+
+def _md_table(headers: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(cell.replace("|", "/") for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _frame_md(frame: pd.DataFrame, columns: dict[str, str], kinds: dict[str, str]) -> str:
+    rows = [[show(_plain(row[c]), kinds.get(c, "count")) if c not in ("source", "producer", "line")
+             else str(row[c]) for c in columns] for _, row in frame.iterrows()]
+    return _md_table(list(columns.values()), rows)
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars -> Python numbers (so ints print as ints)."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer() and not math.isnan(value):
+        return value
+    return value
+
+
+def sources_markdown(frame: pd.DataFrame, month: Month, agency: str = "") -> str:
+    title = f"# Lead source report - {month}" + (f" - {agency}" if agency else "")
+    return f"{title}\n\n{_frame_md(frame, SOURCE_COLUMNS, SOURCE_KINDS)}\n"
+
+
+def _figure_line(f: Figure) -> str:
+    text = f"- {f.label}: **{show(f.value, f.kind)}**"
+    if f.target is not None:
+        verdict = "" if f.met is None else (" - met" if f.met else " - missed")
+        text += f" (target: {f.target.text}{verdict})"
+    return text
+
+
+def monthly_markdown(report: MonthlyReport) -> str:
+    parts = [f"# Lead distribution monthly report - {report.month} - {report.agency}", ""]
+    for section, figures in report.sections.items():
+        parts += [f"## {section}", *(_figure_line(f) for f in figures)]
+        if section == "Volume":
+            parts += ["", "By source:", "", _frame_md(report.by_source, {"source": "Source", "leads": "Leads"}, {}),
+                      "", "By line of business:", "", _frame_md(report.by_line, {"line": "Line", "leads": "Leads"}, {})]
+        if section == "Distribution":
+            per = report.producers[["producer", "leads"]].sort_values(["leads", "producer"], ascending=[False, True])
+            parts += ["", "Leads per producer:", "", _frame_md(per, {"producer": "Producer", "leads": "Leads"}, {})]
+        if section == "Cost":
+            parts += ["", "Lead source ROI:", "", _frame_md(report.sources, SOURCE_COLUMNS, SOURCE_KINDS)]
+        parts.append("")
+    parts += ["## Producer performance", "Ranked by close rate, then response time.", "",
+              _frame_md(report.producers, PRODUCER_COLUMNS, PRODUCER_KINDS), ""]
+    return "\n".join(parts)
+
+
+def summary_frame(report: MonthlyReport) -> pd.DataFrame:
+    """Every monthly figure as one tidy table: section, item, value, target, met."""
+    rows = []
+    for section, figures in report.sections.items():
+        rows += [{"section": section, "item": f.label, "value": _plain(f.value), "target": f.target.text if f.target else "",
+                  "met": "" if f.met is None else ("yes" if f.met else "no")} for f in figures]
+    for table, section, label in ((report.by_source, "Volume by source", "source"),
+                                  (report.by_line, "Volume by line", "line"),
+                                  (report.producers, "Leads per producer", "producer")):
+        rows += [{"section": section, "item": r[label], "value": int(r["leads"]), "target": "", "met": ""}
+                 for _, r in table.iterrows()]
+    return pd.DataFrame(rows, columns=["section", "item", "value", "target", "met"], dtype=object)
+
+
+def safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text a spreadsheet would evaluate (a source named "=cmd|...") is neutralized in CSV and xlsx."""
+    out = frame.copy()
+    for column in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[column]):
+            out[column] = pd.Series([neutralize(v) if isinstance(v, str) else v for v in out[column]],
+                                    index=out.index, dtype=object)
+    return out
+
+
+def to_csv(frame: pd.DataFrame) -> str:
+    return safe(frame).to_csv(index=False, lineterminator="\n")
+
+
+def sources_csv(frame: pd.DataFrame) -> str:
+    return to_csv(frame.rename(columns=SOURCE_COLUMNS))
+
+
+def monthly_csv(report: MonthlyReport) -> str:
+    return to_csv(summary_frame(report))
+
+
+def _xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            safe(frame).to_excel(writer, sheet_name=name, index=False)
+            sheet = writer.sheets[name]
+            for column in sheet.columns:
+                sheet.column_dimensions[column[0].column_letter].width = 18
+    return buffer.getvalue()
+
+
+def sources_xlsx(frame: pd.DataFrame) -> bytes:
+    return _xlsx({"Sources": frame.rename(columns=SOURCE_COLUMNS)})
+
+
+def monthly_xlsx(report: MonthlyReport) -> bytes:
+    return _xlsx({"Summary": summary_frame(report),
+                  "Sources": report.sources.rename(columns=SOURCE_COLUMNS),
+                  "Producers": report.producers.rename(columns=PRODUCER_COLUMNS),
+                  "By line": report.by_line.rename(columns={"line": "Line", "leads": "Leads"})})

@@ -1,0 +1,127 @@
+"""GET /dashboard: the manager's live view, behind LEADROUTER_DASHBOARD_TOKEN."""
+from __future__ import annotations
+
+import shutil
+import threading
+
+import pytest
+
+from app import create_app
+from tests.conftest import T0
+from tests.dashboard_fixtures import add_fixture_day
+
+TOKEN = "manager-s3cret"
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def manager_app(demo_store, clock, notifier):
+    add_fixture_day(demo_store, T0)
+    return create_app({"TESTING": True, "SEND_INLINE": True, "DASHBOARD_TOKEN": TOKEN}, store=demo_store,
+                      clock=clock, notifier=notifier)
+
+
+def test_without_a_configured_token_the_dashboard_says_how_to_enable_it(demo_store, clock):
+    app = create_app({"TESTING": True, "DASHBOARD_TOKEN": ""}, store=demo_store, clock=clock)
+    r = app.test_client().get("/dashboard?token=anything")
+    assert r.status_code == 403 and b"set LEADROUTER_DASHBOARD_TOKEN" in r.data
+    assert app.test_client().get("/dashboard.json").status_code == 403
+
+
+@pytest.mark.parametrize("query, headers", [("", {}), ("?token=wrong", {}), ("", {"Authorization": "Bearer nope"})])
+def test_a_missing_or_wrong_token_is_refused(manager_app, query, headers):
+    client = manager_app.test_client()
+    r = client.get("/dashboard" + query, headers=headers)
+    assert r.status_code == 401 and b"manager token is required" in r.data
+    assert b"Sarah M." not in r.data
+    assert client.get("/dashboard.json" + query, headers=headers).status_code == 401
+
+
+def test_the_token_works_as_a_query_parameter_or_a_bearer_header(manager_app):
+    client = manager_app.test_client()
+    assert client.get(f"/dashboard?token={TOKEN}").status_code == 200
+    assert client.get("/dashboard", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+
+
+def test_the_json_carries_the_same_figures_as_the_sheet_definition(manager_app):
+    data = manager_app.test_client().get("/dashboard.json", headers={"Authorization": f"Bearer {TOKEN}"}).get_json()
+    assert data["figures"]["today_leads"] == 9 and data["display"]["today_contacted_pct"] == "44%"
+    assert data["display"]["today_avg_response"] == "7.8 min"
+    assert "James K. response time above target (22 min)" in data["alerts"]
+    assert {p["name"] for p in data["producers"]} >= {"Sarah M.", "James K.", "Rachel T.", "David L."}
+
+
+def test_lead_text_is_escaped_on_the_page(manager_app, demo_store):
+    demo_store.replace_rows("Producers", demo_store.read_rows("Producers")
+                            + [{"name": "<script>alert(1)</script>", "role": "Producer"}])
+    body = manager_app.test_client().get(f"/dashboard?token={TOKEN}").data
+    assert b"<script>alert(1)</script>" not in body and b"&lt;script&gt;" in body
+
+
+@pytest.fixture
+def served(manager_app):
+    from werkzeug.serving import make_server
+    server = make_server("127.0.0.1", 0, manager_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not shutil.which(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        yield chromium
+        chromium.close()
+
+
+def test_a_manager_sees_the_figures_in_a_real_browser_and_a_stranger_does_not(served, browser, tmp_path):
+    page = browser.new_page()
+    response = page.goto(f"{served}/dashboard?token={TOKEN}")
+    assert response.status == 200
+    page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+    assert (tmp_path / "dashboard.png").stat().st_size > 10_000
+    text = page.inner_text("body")
+    assert "Today's leads" in text and page.inner_text("[data-figure=today_leads]") == "9"
+    assert page.inner_text("[data-figure=today_contacted_pct]") == "44%"
+    assert page.inner_text("[data-figure=today_avg_response]") == "7.8 min"
+    assert "James K. response time above target (22 min)" in text
+    assert "David L. has 2 leads untouched (15 min+)" in text
+    assert page.inner_text("[data-figure=binds_this_week]") == "2"  # T0 is a Tuesday: today's and Monday's
+    assert page.inner_text("[data-figure=premium_this_week]") == "$2,700"
+    stranger = browser.new_page()
+    refused = stranger.goto(f"{served}/dashboard")
+    assert refused.status == 401
+    assert "manager token is required" in stranger.inner_text("body") and "Sarah M." not in stranger.content()
+
+
+def test_the_open_page_refreshes_itself_when_a_lead_arrives(served, browser, manager_app):
+    from playwright.sync_api import expect
+    from tests.conftest import lead_payload
+    manager_app.config["DASHBOARD_CACHE_SECONDS"] = 0
+    page = browser.new_page()
+    page.clock.install()  # the page's own 30-second refresh runs on this clock, moved by the test
+    page.goto(f"{served}/dashboard?token={TOKEN}")
+    assert page.inner_text("[data-figure=today_leads]") == "9"
+    assert manager_app.test_client().post("/leads", json=lead_payload()).status_code == 201
+    page.clock.run_for(31_000)
+    expect(page.locator("[data-figure=today_leads]")).to_have_text("10")
+    expect(page.locator("#producers tr").first).to_contain_text("Sarah M.")
+
+
+def test_a_new_lead_shows_on_the_next_refresh(manager_app):
+    from tests.conftest import lead_payload
+    manager_app.config["DASHBOARD_CACHE_SECONDS"] = 0
+    client = manager_app.test_client()
+    before = client.get(f"/dashboard.json?token={TOKEN}").get_json()["figures"]["today_leads"]
+    assert client.post("/leads", json=lead_payload()).status_code == 201
+    after = client.get(f"/dashboard.json?token={TOKEN}").get_json()
+    assert after["figures"]["today_leads"] == before + 1
+    assert after["figures"]["today_contacted_pct"] == pytest.approx(4 / 10)
