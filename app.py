@@ -69,11 +69,11 @@ class Services:
         if not messages:
             return
         if self.config.get("SEND_INLINE"):
-            deliver_all(messages, self.store, self.notifier, self.clock)
+            deliver_all(messages, self.store, self.notifier, self.clock, policy=self.config.get("RETRY_POLICY"))
             return
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="send")
-        self._pool.submit(_safe_deliver, messages, self.store, self.notifier, self.clock)
+        self._pool.submit(_safe_deliver, messages, self.store, self.notifier, self.clock, self.config.get("RETRY_POLICY"))
 
     def close(self) -> None:
         self.drain()
@@ -87,9 +87,9 @@ class Services:
             self._pool = None
 
 
-def _safe_deliver(messages, store, notifier, clock) -> None:
+def _safe_deliver(messages, store, notifier, clock, policy=None) -> None:
     try:
-        deliver_all(messages, store, notifier, clock)
+        deliver_all(messages, store, notifier, clock, policy=policy)
     except Exception:  # the tick retries; a send error must not kill the pool thread silently
         log.exception("background delivery failed")
 
