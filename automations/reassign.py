@@ -3,7 +3,8 @@
 Used by a producer's PASS reply and by the speed clock's 30-minute step. The new owner
 comes from the same `decide` every new lead goes through (so the routing model, the
 territory backup, caps and the never-ownerless fallback all apply), with the current
-owner and anyone in `exclude` taken out of the roster. The caller sends the messages.
+owner, its earlier owners (Reassigned From) and anyone in `exclude` taken out of the
+roster. The caller sends the messages.
 """
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ def reassign(store: Store, lead: Lead, config: AgencyConfig, now: datetime, reas
     the new owner's new-lead messages and, when `tell_previous`, the old owner's notice.
     """
     previous = lead.assigned_to
-    out = {n.strip().lower() for n in (*exclude, previous) if n and n.strip()}
+    earlier = lead.reassigned_from.split(",")  # a lead never bounces back to someone who had it
+    out = {n.strip().lower() for n in (*exclude, *earlier, previous) if n and n.strip()}
     roster = replace(config, producers=tuple(p for p in config.producers if p.name.strip().lower() not in out))
     with store.exclusive():
         current = store.get_lead(lead.lead_id) or lead
