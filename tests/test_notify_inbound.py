@@ -205,3 +205,16 @@ def test_anything_else_a_lead_texts_is_forwarded_to_the_owner(client, demo_store
     forwarded = twilio.received[-1]
     assert forwarded["To"] == [SARAH] and "texted: Can you call after 5pm?" in forwarded["Body"][0]
     assert any(a.event == "sms received" and a.lead_id == lead_id for a in demo_store.activity(lead_id))
+
+
+def test_twilios_delivery_report_lands_in_the_leads_activity_once(client, demo_store):
+    lead_id = new_lead(client)
+    url = f"http://localhost/webhooks/twilio/status?lead={lead_id}"
+    form = {"MessageSid": "SM" + "1" * 32, "MessageStatus": "undelivered", "ErrorCode": "30003"}
+    for _ in range(2):
+        r = client.post(f"/webhooks/twilio/status?lead={lead_id}", data=form, headers=signed(url, form))
+        assert r.status_code == 204
+    rows = [a for a in demo_store.activity(lead_id) if a.event == "sms undelivered"]
+    assert len(rows) == 1 and rows[0].detail == f"id SM{'1' * 32}, error 30003"
+    forged = client.post(f"/webhooks/twilio/status?lead={lead_id}", data=form, headers={"X-Twilio-Signature": "x"})
+    assert forged.status_code == 403
