@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
@@ -21,6 +22,7 @@ class TwilioFake:
     def __init__(self, account_sid: str = ACCOUNT_SID, auth_token: str = AUTH_TOKEN) -> None:
         self.account_sid, self.auth_token = account_sid, auth_token
         self.received: list[dict[str, list[str]]] = []  # accepted messages' form bodies
+        self.received_at: list[float] = []  # time.perf_counter() of each accepted message
         self.refused: list[dict[str, list[str]]] = []
         self.error: tuple[int, int | None, str] | None = None  # (HTTP status, Twilio code, message)
         self.bad_auth = 0
@@ -73,6 +75,7 @@ class TwilioFake:
                 self.refused.append(form)
                 return self._answer(h, status, _error(code, text, status))
             self.received.append(form)
+            self.received_at.append(time.perf_counter())
             n = len(self.received)
         sender = form.get("From", [""])[0]
         self._answer(h, 201, {
