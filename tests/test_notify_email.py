@@ -135,3 +135,10 @@ def test_a_lead_who_unsubscribes_gets_no_more_email(smtp_app, demo_store, clock,
 def test_a_forged_unsubscribe_link_changes_nothing(smtp_app):
     r = smtp_app.test_client().get("/unsubscribe/eyJsZWFkIjoiTC0xMDAxIn0.forged")
     assert r.status_code == 404 and b"not valid" in r.data
+
+
+def test_a_name_typed_with_a_line_break_cannot_add_headers(mailbox):
+    channel(mailbox.port).send(lead_email(subject="Quote for Maria\r\nBcc: victim@example.com"))
+    mail = mailbox.messages()[0]
+    assert mail["Bcc"] is None and mail["Subject"] == "Quote for Maria Bcc: victim@example.com"
+    assert mailbox.envelopes[0].rcpt_tos == ["maria.lopez@example.com"]

@@ -137,3 +137,18 @@ def test_after_a_crash_mid_send_the_producer_gets_the_text_again_but_the_lead_do
     assert any(e == "sms unknown" and "not sent again to a lead" in d for e, d in events)
     assert any(e == "sms sending" and "interrupted" in d for e, d in events)
     assert pending(demo_store) == []
+
+
+def test_leadrouter_outbox_lists_what_waits_and_sends_it_when_due(app, demo_store, clock, twilio):
+    twilio.outage()
+    app.test_client().post("/leads", json=lead_payload())
+    runner = app.test_cli_runner()
+    with app.app_context():
+        listing = runner.invoke(args=["outbox"]).output
+    assert "failed   sms   Sarah M. (***-***-0111)" in listing and "attempts 1" in listing
+    assert SARAH not in listing
+    twilio.recover()
+    clock.advance(minutes=2)
+    with app.app_context():
+        result = runner.invoke(args=["outbox", "--send"]).output
+    assert result.strip() == "1 sent" and len(twilio.received) == 1

@@ -84,3 +84,17 @@ def test_without_twilio_settings_texts_go_to_the_console(demo_store, clock, capl
     assert r.status_code == 201
     assert "SMS to Sarah M. (***-***-0111)" in caplog.text and "+12015550111" not in caplog.text
 
+
+
+def test_the_channels_are_wired_from_the_environment(demo_store, clock, twilio, monkeypatch):
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
+    monkeypatch.setenv("TWILIO_FROM_NUMBER", "")
+    monkeypatch.setenv("TWILIO_MESSAGING_SERVICE_SID", "MG" + "b" * 32)
+    monkeypatch.setenv("LEADROUTER_TWILIO_API", twilio.url)
+    monkeypatch.delenv("SMTP_URL", raising=False)
+    app = create_app({"TESTING": True, "SEND_INLINE": True}, store=demo_store, clock=clock)
+    app.test_client().post("/leads", json=lead_payload())
+    assert twilio.received[0]["MessagingServiceSid"] == ["MG" + "b" * 32]
+    assert app.extensions["leadrouter"].notifier.describe() == {
+        "email": "ConsoleNotifier", "push": "WebhookChannel", "sms": "TwilioSms"}

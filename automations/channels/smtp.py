@@ -59,6 +59,10 @@ def to_html(text: str) -> str:
     return "<!doctype html>\n<html><body style=\"font-family: sans-serif\">\n" + "\n".join(out) + "\n</body></html>\n"
 
 
+def _one_line(text: str) -> str:
+    return " ".join((text or "").split())
+
+
 class SmtpChannel:
     """Sends one email per connection: messages are few, and a fresh connection never goes stale."""
 
@@ -86,8 +90,8 @@ class SmtpChannel:
             else:
                 text = f"{text.rstrip()}\n\n--\nNo more emails? Unsubscribe: {link}\n"
         email = EmailMessage()
-        email["Subject"] = message.subject or "(no subject)"
-        email["From"] = formataddr((message.extra.get("from_name", ""), self.sender))
+        email["Subject"] = _one_line(message.subject) or "(no subject)"  # a name typed with a newline
+        email["From"] = formataddr((_one_line(message.extra.get("from_name", "")), self.sender))
         email["To"] = message.to
         if message.extra.get("reply_to"):
             email["Reply-To"] = message.extra["reply_to"]
@@ -101,7 +105,10 @@ class SmtpChannel:
         return email
 
     def send(self, message: Message) -> str | None:
-        email = self.build(message)
+        try:
+            email = self.build(message)
+        except ValueError as exc:  # an address the email library cannot write: retrying will not help
+            raise ChannelError(f"cannot build the email ({exc})", permanent=True) from None
         try:
             with self._open() as smtp:
                 self._login(smtp)
