@@ -24,7 +24,7 @@ from sheets_schema.models import Activity, Lead, Producer
 from . import outbox
 from .clock import Clock
 from .config import AgencyConfig
-from .contact import mask, redact
+from .contact import mask, normalize_phone, redact
 from .optout import is_opted_out
 from .outbox import Pending, RetryPolicy
 from .ports import Message, Notifier, Store
@@ -72,6 +72,8 @@ def compose(key: str, template_key: str, lead: Lead, config: AgencyConfig, *, to
     info: dict[str, str] = {}
     if to_producer is not None:
         address = to_producer.mobile if channel == "sms" else to_producer.email
+        if channel == "sms" and address:
+            address = normalize_phone(address) or address  # owners type "(201) 555-0111"
         recipient = to_producer.name
     else:
         address = lead.phone if channel == "sms" else lead.email
@@ -198,7 +200,14 @@ def _attempt(message: Message, store: Store, notifier: Notifier, clock: Clock, p
         store.add_activity([_row(message, clock.now(), "sent", f"{message.template} to {_who(message)}"
                                  + (f" id {provider_id}" if provider_id else ""), claim_key + "|sent")])
         outbox.release(store, message.key)
+        if message.channel == "sms" and message.recipient != "lead" and message.lead_id:
+            store.set_state(last_texted_key(message.to), message.lead_id)  # what a bare reply refers to
     return Delivery(message, True)
+
+
+def last_texted_key(phone: str) -> str:
+    """State name of the lead most recently texted to this (producer's) number."""
+    return f"last_texted:{phone}"
 
 
 def _send(notifier: Notifier, message: Message, policy: RetryPolicy) -> str | None:

@@ -5,7 +5,8 @@ Producers (known by the Producers tab's Mobile) run a lead from their phone:
   B [#] premium    bound                L [#] [reason]    lost
   PASS [#]         give it to someone else now            HELP   this list
 `#` is the lead's short number from the text ("C 1042"); without it the reply applies to the
-newest open lead assigned to that producer. Leads may text STOP / START / HELP; anything
+lead most recently texted to that producer (when it is still open and theirs, or they are a
+Manager), else to their newest open lead. Leads may text STOP / START / HELP; anything
 else is forwarded to their lead's owner. `parse_reply` is pure; `handle_inbound` applies a
 reply and returns the answer to text back plus the messages to deliver.
 """
@@ -22,7 +23,7 @@ from .business_hours import BusinessHours
 from .clock import Clock
 from .config import AgencyConfig
 from .contact import mask, normalize_phone, redact
-from .notify import compose
+from .notify import compose, last_texted_key
 from .optout import is_opted_out, set_opted_out
 from .ports import Message, Store
 from .reassign import reassign
@@ -91,6 +92,13 @@ def handle_inbound(store: Store, clock: Clock, sender: str, body: str, sid: str,
     if not sid:
         store.add_activity([heard])
     if producer is not None:
+        word = body.strip().upper().rstrip(".!")
+        if word in STOP_WORDS:  # the carrier now blocks our texts to them; never answer a STOP
+            store.add_activity([Activity(time=now, event="sms opted out", detail=f"producer {producer.name} texted "
+                                         f"{word}: texts to them fail until they text START")])
+            return Answer()
+        if word in START_WORDS:
+            return Answer(f"Texts resumed. {PRODUCER_HELP}")
         return _producer_reply(store, config, now, producer, parse_reply(body))
     return _lead_reply(store, config, now, phone, body, lead, sid)
 
@@ -139,6 +147,10 @@ def _pick_lead(store: Store, producer: Producer, reply: Reply) -> tuple[Lead | s
         wanted = numbers.pop(0)  # "Q 1042": a lead of theirs, not a premium
     premium = money(numbers[0]) if numbers else None
     if wanted is None:
+        texted = store.get_state(last_texted_key(normalize_phone(producer.mobile) or producer.mobile))
+        lead = store.get_lead(texted) if texted else None
+        if lead is not None and lead.is_open and (lead.assigned_to == producer.name or producer.role == "Manager"):
+            return lead, premium
         if not mine:
             return "You have no open lead to apply that to. Add the lead number: C 1042", None
         return mine[-1], premium

@@ -218,3 +218,30 @@ def test_twilios_delivery_report_lands_in_the_leads_activity_once(client, demo_s
     assert len(rows) == 1 and rows[0].detail == f"id SM{'1' * 32}, error 30003"
     forged = client.post(f"/webhooks/twilio/status?lead={lead_id}", data=form, headers={"X-Twilio-Signature": "x"})
     assert forged.status_code == 403
+
+
+@pytest.mark.parametrize("body, command, numbers, rest", [
+    ("C", "C", (), ""), ("c 1042", "C", ("1042",), ""), ("Contacted #1042", "C", ("#1042",), ""),
+    ("Q $1,450", "Q", ("$1,450",), ""), ("B 1042 1200", "B", ("1042", "1200"), ""), ("b 1.2k", "B", ("1.2k",), ""),
+    ("L 1042 went with Geico", "L", ("1042",), "went with Geico"), ("L price", "L", (), "price"),
+    ("pass", "PASS", (), ""), ("Help", "HELP", (), ""), ("on my way", "", (), "on my way"), ("", "", (), ""),
+])
+def test_replies_are_read_the_way_producers_type_them(body, command, numbers, rest):
+    from automations.replies import parse_reply
+    assert parse_reply(body) == type(parse_reply(body))(command, numbers, rest)
+
+
+def test_a_managers_bare_reply_applies_to_the_lead_they_were_alerted_about(client, app, demo_store, clock):
+    lead_id = new_lead(client)
+    lead, config = demo_store.get_lead(lead_id), demo_store.config()
+    morgan = config.producer("Morgan P.")
+    alert = compose(f"{lead_id}/manager-60", "manager_alert", lead, config, to_producer=morgan,
+                    owner=config.producer("Sarah M."), Minutes="60")[0]
+    assert deliver(alert, demo_store, app.extensions["leadrouter"].notifier, clock).sent
+    assert "Contacted" in text(client, morgan.mobile, "C")
+    assert demo_store.get_lead(lead_id).status == "Contacted"
+
+
+def test_a_producer_who_texts_stop_gets_no_answer_and_the_log_says_why(client, demo_store):
+    assert text(client, SARAH, "STOP") == '<?xml version="1.0" encoding="UTF-8"?><Response />'
+    assert any(a.event == "sms opted out" and "Sarah M." in a.detail for a in demo_store.activity())
