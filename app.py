@@ -73,7 +73,8 @@ class Services:
             return
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="send")
-        self._pool.submit(_safe_deliver, messages, self.store, self.notifier, self.clock, self.config.get("RETRY_POLICY"))
+        self._pool.submit(_safe_deliver, messages, self.store, self.notifier, self.clock,
+                          self.config.get("RETRY_POLICY"))
 
     def close(self) -> None:
         self.drain()
