@@ -241,7 +241,8 @@ def _failed(message: Message, store: Store, notifier: Notifier, clock: Clock, po
             return deliver(fallback, store, notifier, clock, policy=policy)
         return Delivery(message, False, detail)
     retry_at = policy.next_try(attempts, now)
-    detail = f"{message.template} to {_who(message)}: {error}; attempt {attempts}, next try {retry_at.isoformat(timespec='seconds')}"
+    detail = (f"{message.template} to {_who(message)}: {error}; attempt {attempts}, "
+              f"next try {retry_at.isoformat(timespec='seconds')}")
     with store.exclusive():
         outbox.hold(store, entry.model_copy(update={"state": "failed", "due": retry_at, "attempts": attempts,
                                                      "error": error}))

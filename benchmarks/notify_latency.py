@@ -63,7 +63,8 @@ def main() -> None:
             latencies.append(twilio.received_at[i] - start)
         latencies.sort()
         p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)]
-        print(f"post -> owner's text at Twilio, {len(latencies)} leads: median {statistics.median(latencies)*1000:.0f} ms, "
+        median = statistics.median(latencies)
+        print(f"post -> owner's text at Twilio, {len(latencies)} leads: median {median * 1000:.0f} ms, "
               f"p95 {p95*1000:.0f} ms, max {latencies[-1]*1000:.0f} ms (target < 2000 ms)")
 
         twilio.outage()
