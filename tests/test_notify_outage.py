@@ -152,3 +152,27 @@ def test_leadrouter_outbox_lists_what_waits_and_sends_it_when_due(app, demo_stor
     with app.app_context():
         result = runner.invoke(args=["outbox", "--send"]).output
     assert result.strip() == "1 sent" and len(twilio.received) == 1
+
+
+def test_two_workers_retrying_at_the_same_moment_send_each_held_text_once(app, demo_store, clock, twilio, policy):
+    import threading
+    twilio.outage()
+    client = app.test_client()
+    for i in range(12):
+        client.post("/leads", json=lead_payload(email=f"w{i}@example.com", phone=f"20155503{i:02d}"))
+    assert len(pending(demo_store)) == 12
+    twilio.recover()
+    clock.advance(minutes=5)
+    barrier = threading.Barrier(3)
+
+    def worker():
+        barrier.wait()
+        retry_due(demo_store, svc(app).notifier, clock, policy=policy)
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    bodies = twilio.bodies()
+    assert len(bodies) == 12 and len(set(bodies)) == 12 and pending(demo_store) == []
