@@ -3,8 +3,8 @@
 Used by a producer's PASS reply and by the speed clock's 30-minute step. The new owner
 comes from the same `decide` every new lead goes through (so the routing model, the
 territory backup, caps and the never-ownerless fallback all apply), with the current
-owner, its earlier owners (Reassigned From) and anyone in `exclude` taken out of the
-roster. The caller sends the messages.
+owner, the owner before it (Reassigned From: a lead does not bounce straight back) and
+anyone in `exclude` taken out of the roster. The caller sends the messages.
 """
 from __future__ import annotations
 
@@ -44,8 +44,7 @@ def reassign(store: Store, lead: Lead, config: AgencyConfig, now: datetime, reas
     the new owner's new-lead messages and, when `tell_previous`, the old owner's notice.
     """
     previous = lead.assigned_to
-    earlier = lead.reassigned_from.split(",")  # a lead never bounces back to someone who had it
-    out = {n.strip().lower() for n in (*exclude, *earlier, previous) if n and n.strip()}
+    out = {n.strip().lower() for n in (*exclude, lead.reassigned_from, previous) if n and n.strip()}
     roster = replace(config, producers=tuple(p for p in config.producers if p.name.strip().lower() not in out))
     with store.exclusive():
         current = store.get_lead(lead.lead_id) or lead
@@ -56,8 +55,7 @@ def reassign(store: Store, lead: Lead, config: AgencyConfig, now: datetime, reas
             store.add_activity([Activity(time=now, lead_id=lead.lead_id, event="reassign failed",
                                          detail=f"{reason}; {decision.reason}")])
             return None
-        chain = ", ".join(n for n in (current.reassigned_from, previous) if n)
-        changes = {"assigned_to": decision.owner, "assigned_at": now, "reassigned_from": chain,
+        changes = {"assigned_to": decision.owner, "assigned_at": now, "reassigned_from": previous,
                    "routing_reason": f"{reason}; {decision.reason}"}
         store.update_lead(lead.lead_id, changes)
         for name, value in decision.state.items():
@@ -66,7 +64,7 @@ def reassign(store: Store, lead: Lead, config: AgencyConfig, now: datetime, reas
                                      detail=f"{previous or 'nobody'} -> {decision.owner}: {reason}; "
                                             f"{decision.reason}")])
     updated = current.model_copy(update=changes)
-    step = f"reassigned-{len(chain.split(', '))}"
+    step = f"reassigned@{now.isoformat()}"  # one set of messages per reassignment (its Assigned At)
     messages = new_lead_messages(updated, config, step=step)
     old = config.producer(previous) if previous else None
     if tell_previous and old is not None:
