@@ -424,19 +424,29 @@ class TwilioSms:
 
 def build_notifier(svc: Services) -> Notifier:
     """Channels from the environment; a channel left unconfigured goes to the console."""
-    from automations.channels import ChannelRouter
+    from automations.channels import ChannelRouter, Misconfigured
     from automations.channels.smtp import SmtpChannel
     from automations.channels.webhook import WebhookChannel
     cfg = svc.config
     router = ChannelRouter(default=ConsoleNotifier()).register("push", WebhookChannel())
-    if cfg.get("TWILIO_ACCOUNT_SID") and cfg.get("TWILIO_AUTH_TOKEN") and cfg.get("TWILIO_FROM"):
-        router.register("sms", TwilioSms(cfg["TWILIO_ACCOUNT_SID"], cfg["TWILIO_AUTH_TOKEN"], cfg["TWILIO_FROM"],
-                                         base_url=cfg.get("TWILIO_API", ""),
+    twilio = [cfg.get(k, "") for k in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM")]
+    if all(twilio):
+        router.register("sms", TwilioSms(*twilio, base_url=cfg.get("TWILIO_API", ""),
                                          status_callback=lambda m: _status_callback_url(svc, m)))
+    elif any(twilio):  # half set up: hold texts until it is finished rather than print them
+        missing = ", ".join(n for n, v in zip(("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"), twilio)
+                            if not v)
+        router.register("sms", Misconfigured(f"Twilio is not fully configured: {missing} missing"))
     if cfg.get("SMTP_URL"):
-        router.register("email", SmtpChannel.from_url(cfg["SMTP_URL"], cfg.get("SMTP_FROM", ""),
-                                                      unsubscribe_url=lambda m: unsubscribe_url(svc, m)))
+        try:
+            router.register("email", SmtpChannel.from_url(cfg["SMTP_URL"], cfg.get("SMTP_FROM", ""),
+                                                          unsubscribe_url=lambda m: unsubscribe_url(svc, m)))
+        except ValueError as exc:
+            router.register("email", Misconfigured(f"SMTP_URL is not valid: {exc}"))
     log.info("notification channels: %s", router.describe())
+    for name, channel in router.channels.items():
+        if isinstance(channel, Misconfigured):
+            log.error("%s messages will wait: %s", name, channel.reason)
     return router
 
 

@@ -7,7 +7,7 @@ from app import TwilioSms, create_app
 from automations.notify import ChannelError
 from automations.ports import Message
 from tests.conftest import lead_payload
-from tests.notify_fixtures import FROM, free_port, twilio, twilio_app, twilio_config  # noqa: F401
+from tests.notify_fixtures import FROM, NO_WAIT, free_port, twilio, twilio_app, twilio_config  # noqa: F401
 from tests.twilio_fake import ACCOUNT_SID, AUTH_TOKEN
 
 TEXT = Message(key="L-1001/assigned/Sarah M./sms", channel="sms", to="+12015550111", body="New lead #1001",
@@ -98,3 +98,17 @@ def test_the_channels_are_wired_from_the_environment(demo_store, clock, twilio, 
     assert twilio.received[0]["MessagingServiceSid"] == ["MG" + "b" * 32]
     assert app.extensions["leadrouter"].notifier.describe() == {
         "email": "ConsoleNotifier", "push": "WebhookChannel", "sms": "TwilioSms"}
+
+
+def test_half_configured_channels_hold_messages_instead_of_losing_them(demo_store, clock, caplog):
+    from automations.outbox import pending
+    app = create_app({"TESTING": True, "SEND_INLINE": True, "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+                      "TWILIO_AUTH_TOKEN": "", "TWILIO_FROM": FROM, "SMTP_URL": "smtp//wrong",
+                      "RETRY_POLICY": NO_WAIT}, store=demo_store, clock=clock)
+    with caplog.at_level("ERROR", logger="leadrouter"):
+        assert app.test_client().post("/leads", json=lead_payload()).status_code == 201
+    held = sorted((p.msg.channel, p.error) for p in pending(demo_store))
+    assert held == [("email", "SMTP_URL is not valid: SMTP_URL must look like smtp://user:pass@host:587 or "
+                              "smtps://user:pass@host:465"),
+                    ("sms", "Twilio is not fully configured: TWILIO_AUTH_TOKEN missing")]
+    assert "sms messages will wait" in caplog.text

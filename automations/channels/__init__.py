@@ -40,4 +40,18 @@ class ChannelRouter:
         return {n: type(self.channel_for(n)).__name__ if self.channel_for(n) else "none" for n in sorted(names)}
 
 
-__all__ = ["ChannelError", "ChannelRouter"]
+class Misconfigured:
+    """Stands in for a channel whose settings are incomplete or invalid.
+
+    Its messages fail with a passing error, so they wait in the outbox and go out once the
+    settings are fixed, instead of slipping to the console or being dropped.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def send(self, message: Message) -> str | None:
+        raise ChannelError(self.reason)
+
+
+__all__ = ["ChannelError", "ChannelRouter", "Misconfigured"]
