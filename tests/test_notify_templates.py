@@ -46,3 +46,16 @@ def test_check_warns_about_an_unknown_placeholder(demo_store, app, runner):
         result = runner.invoke(args=["check"])
     assert "WARNING Templates: lead_text_h4: unknown placeholder [Nmae]" in result.output
     assert "[Reply]" not in result.output and "[NewOwner]" not in result.output
+
+
+def test_check_warns_about_a_shared_mobile_and_a_push_webhook_that_is_not_a_url(demo_store, app, runner):
+    rows = demo_store.read_rows("Producers")
+    for row in rows:
+        if row["name"] == "James K.":
+            row["mobile"] = "(201) 555-0111"  # Sarah's number, typed differently
+            row["push_webhook"] = "slack channel #leads"
+    demo_store.replace_rows("Producers", rows)
+    with app.app_context():
+        output = runner.invoke(args=["check"]).output
+    assert "James K. and Sarah M. share a Mobile: text replies from it count as Sarah M.'s" in output
+    assert "James K.: Push Webhook is not an http(s) URL" in output
