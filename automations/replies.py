@@ -12,6 +12,7 @@ reply and returns the answer to text back plus the messages to deliver.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -62,11 +63,17 @@ def parse_reply(body: str) -> Reply:
     return Reply(head, tuple(numbers), " ".join(rest))
 
 
+MAX_PREMIUM = 10_000_000.0
+
+
 def money(token: str) -> float | None:
+    """'$1,450' -> 1450.0, '1.2k' -> 1200.0; None for anything that is not a sane premium."""
     text = token.lstrip("#").lower()
     scale = 1000 if text.endswith("k") else 1
     value = cells.parse_number(text.rstrip("k"))
-    return value * scale if value is not None else None
+    if value is None or not math.isfinite(value * scale) or not 0 <= value * scale <= MAX_PREMIUM:
+        return None
+    return value * scale
 
 
 @dataclass

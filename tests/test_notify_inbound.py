@@ -245,3 +245,26 @@ def test_a_managers_bare_reply_applies_to_the_lead_they_were_alerted_about(clien
 def test_a_producer_who_texts_stop_gets_no_answer_and_the_log_says_why(client, demo_store):
     assert text(client, SARAH, "STOP") == '<?xml version="1.0" encoding="UTF-8"?><Response />'
     assert any(a.event == "sms opted out" and "Sarah M." in a.detail for a in demo_store.activity())
+
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.text(max_size=80) | st.from_regex(r"(?i)(c|q|b|l|pass|help|stop)( #?\$?[0-9,.]{0,12}k?){0,3}( .*)?",
+                                                 fullmatch=True))
+def test_no_reply_text_can_crash_the_webhook_or_change_a_lead_wrongly(demo_store, clock, body):
+    from automations.replies import handle_inbound
+    lead = submit_lead_once(demo_store, clock)
+    for sender in (SARAH, MARIA, "+15005550006", "not a number"):
+        answer = handle_inbound(demo_store, clock, sender, body, sid="")
+        assert isinstance(answer.text, str)
+    after = demo_store.get_lead(lead)
+    assert after.status in ("New", "Contacted", "Quoted", "Bound", "Lost")
+    assert after.premium is None or 0 <= after.premium <= 10_000_000
+
+
+def submit_lead_once(store, clock) -> str:
+    from automations.leads import submit_lead
+    found = store.leads()
+    return found[0].lead_id if found else submit_lead(lead_payload(), store, clock).lead.lead_id
