@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 from twilio.request_validator import RequestValidator
 
 from app import create_app
@@ -246,8 +247,6 @@ def test_a_producer_who_texts_stop_gets_no_answer_and_the_log_says_why(client, d
     assert text(client, SARAH, "STOP") == '<?xml version="1.0" encoding="UTF-8"?><Response />'
     assert any(a.event == "sms opted out" and "Sarah M." in a.detail for a in demo_store.activity())
 
-
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
