@@ -2,17 +2,20 @@
 
 Why a persisted outbox: a retry needs the message itself, not just its key, and the text a
 producer should receive is decided when it is composed (a template edited later must not
-change it). Each pending message is kept whole, as JSON, in the store's private state under
-one name (`outbox`), next to the Activity journal that holds its claims. The journal says
-what happened; the outbox says what is still owed. Entries are small and few (normally
-none; during an outage one per message held back), so one JSON document is enough.
+change it). Each pending message is kept whole, as JSON, in the store's private state (the
+local journal on every backend), next to the Activity journal that holds its claims. The
+journal says what happened; the outbox says what is still owed. Entries are few (normally
+none; during an outage one per message held back) and spread over a fixed number of small
+JSON documents (`outbox:00` ... `outbox:15`, by a hash of the key), so that holding or
+releasing one message rewrites a sixteenth of the backlog, not all of it.
 
-Call `hold` and `release` inside `store.exclusive()`: they read, change and write the document.
+Call `hold` and `release` inside `store.exclusive()`: they read, change and write a document.
 """
 from __future__ import annotations
 
 import json
 import time
+import zlib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Literal
@@ -70,8 +73,15 @@ class RetryPolicy:
         return now + timedelta(seconds=waits[min(max(attempts, 1), len(waits)) - 1])
 
 
-def _load(store: Store) -> dict[str, dict]:
-    raw = store.get_state(OUTBOX)
+BUCKETS = 16
+
+
+def _bucket(key: str) -> str:
+    return f"{OUTBOX}:{zlib.crc32(key.encode()) % BUCKETS:02d}"
+
+
+def _load(store: Store, name: str) -> dict[str, dict]:
+    raw = store.get_state(name)
     if not raw:
         return {}
     try:
@@ -84,7 +94,8 @@ def _load(store: Store) -> dict[str, dict]:
 def pending(store: Store) -> list[Pending]:
     """Everything still owed, soonest first."""
     out = []
-    for entry in _load(store).values():
+    entries = [e for b in range(BUCKETS) for e in _load(store, f"{OUTBOX}:{b:02d}").values()]
+    for entry in entries:
         try:
             out.append(Pending.model_validate(entry))
         except ValueError:
@@ -98,13 +109,15 @@ def due(store: Store, now: datetime) -> list[Pending]:
 
 def hold(store: Store, entry: Pending) -> None:
     """Add or replace the entry for this message's key (inside store.exclusive())."""
-    data = _load(store)
+    name = _bucket(entry.key)
+    data = _load(store, name)
     data[entry.key] = entry.model_dump(mode="json")
-    store.set_state(OUTBOX, json.dumps(data, separators=(",", ":")))
+    store.set_state(name, json.dumps(data, separators=(",", ":")))
 
 
 def release(store: Store, key: str) -> None:
     """The message is done with (sent, skipped, or failed for good) (inside store.exclusive())."""
-    data = _load(store)
+    name = _bucket(key)
+    data = _load(store, name)
     if data.pop(key, None) is not None:
-        store.set_state(OUTBOX, json.dumps(data, separators=(",", ":")))
+        store.set_state(name, json.dumps(data, separators=(",", ":")))
