@@ -104,7 +104,7 @@ def handle_inbound(store: Store, clock: Clock, sender: str, body: str, sid: str,
             store.add_activity([Activity(time=now, event="sms opted out", detail=f"producer {producer.name} texted "
                                          f"{word}: texts to them fail until they text START")])
             return Answer()
-        if word in START_WORDS:
+        if word in ("START", "UNSTOP"):  # not YES: a producer's "yes" is conversation
             return Answer(f"Texts resumed. {PRODUCER_HELP}")
         return _producer_reply(store, config, now, producer, parse_reply(body))
     return _lead_reply(store, config, now, phone, body, lead, sid)
