@@ -417,7 +417,7 @@ class TwilioSms:
             return self.client.messages.create(**params).sid
         except TwilioRestException as exc:
             raise ChannelError(f"Twilio error {exc.code or exc.status}: {exc.msg}",
-                               permanent=exc.code in TWILIO_PERMANENT) from None
+                               permanent=exc.code in TWILIO_PERMANENT, unsubscribed=exc.code == 21610) from None
         except (TwilioException, requests.RequestException) as exc:
             raise ChannelError(f"Twilio unreachable ({type(exc).__name__})") from None
 

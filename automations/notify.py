@@ -25,7 +25,7 @@ from . import outbox
 from .clock import Clock
 from .config import AgencyConfig
 from .contact import mask, normalize_phone, redact
-from .optout import is_opted_out
+from .optout import is_opted_out, set_opted_out
 from .outbox import Pending, RetryPolicy
 from .ports import Message, Notifier, Store
 from .quiet_hours import lead_zone, next_text_time
@@ -36,11 +36,13 @@ DEFAULT_POLICY = RetryPolicy()
 
 
 class ChannelError(Exception):
-    """A channel failed. `permanent` means retrying cannot help (e.g. an invalid number)."""
+    """A channel failed. `permanent` means retrying cannot help (e.g. an invalid number);
+    `unsubscribed` means the provider says the recipient opted out (Twilio 21610)."""
 
-    def __init__(self, message: str, permanent: bool = False) -> None:
+    def __init__(self, message: str, permanent: bool = False, *, unsubscribed: bool = False) -> None:
         super().__init__(message)
-        self.permanent = permanent
+        self.permanent = permanent or unsubscribed
+        self.unsubscribed = unsubscribed
 
 
 def template_for(config: AgencyConfig, key: str):
@@ -236,6 +238,8 @@ def _failed(message: Message, store: Store, notifier: Notifier, clock: Clock, po
         with store.exclusive():
             store.add_activity([_row(message, now, "failed permanently", detail)])
             outbox.release(store, message.key)
+            if exc.unsubscribed and _is_text_to_lead(message):  # opted out at the carrier: remember it
+                set_opted_out(store, message.to, True)
         log.warning("send failed for good: %s", detail)
         if message.channel == "push" and message.extra.get("fallback_to"):
             fallback = replace(message, key=message.extra["fallback_key"], channel="sms",

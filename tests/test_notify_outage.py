@@ -176,3 +176,17 @@ def test_two_workers_retrying_at_the_same_moment_send_each_held_text_once(app, d
         t.join()
     bodies = twilio.bodies()
     assert len(bodies) == 12 and len(set(bodies)) == 12 and pending(demo_store) == []
+
+
+def test_a_lead_twilio_reports_as_unsubscribed_is_never_tried_again(app, demo_store, clock, twilio, policy):
+    from automations.optout import is_opted_out
+    lead = submit_lead(lead_payload(), demo_store, clock).lead
+    config = demo_store.config()
+    texts = [compose(f"{lead.lead_id}/{step}", "lead_text_min5", lead, config, to_producer=None,
+                     owner=config.producer(lead.assigned_to))[0] for step in ("min5", "h4")]
+    twilio.error = (400, 21610, "Attempt to send to unsubscribed recipient")
+    assert not deliver(texts[0], demo_store, svc(app).notifier, clock, policy=policy).sent
+    assert is_opted_out(demo_store, lead.phone)
+    twilio.recover()
+    assert "opted out" in deliver(texts[1], demo_store, svc(app).notifier, clock, policy=policy).detail
+    assert len(twilio.refused) == 1 and twilio.received == []
