@@ -29,7 +29,7 @@ from automations.errors import InvalidLead
 from automations.form_payload import unbracket
 from automations.intake import Honeypot
 from automations.leads import Outcome, submit_lead
-from automations.notify import deliver_all
+from automations.notify import ChannelError, deliver_all
 from automations.ports import Message, Notifier, Store
 from automations.routing import decide
 from automations.routing.round_robin import POINTER
@@ -50,9 +50,16 @@ class Services:
     def __init__(self, app: Flask, store: Store | None, notifier: Notifier | None, clock: Clock | None) -> None:
         self.config = app.config
         self._store = store
-        self.notifier: Notifier = notifier or ConsoleNotifier()
+        self._notifier = notifier
         self.clock: Clock = clock or SystemClock()
         self._pool: ThreadPoolExecutor | None = None
+
+    @property
+    def notifier(self) -> Notifier:
+        """The given notifier, else channels from the environment (console when none is set)."""
+        if self._notifier is None:
+            self._notifier = build_notifier(self)
+        return self._notifier
 
     @property
     def store(self) -> Store:
@@ -65,11 +72,12 @@ class Services:
         if not messages:
             return
         if self.config.get("SEND_INLINE"):
-            deliver_all(messages, self.store, self.notifier, self.clock)
+            deliver_all(messages, self.store, self.notifier, self.clock, policy=self.config.get("RETRY_POLICY"))
             return
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="send")
-        self._pool.submit(_safe_deliver, messages, self.store, self.notifier, self.clock)
+        self._pool.submit(_safe_deliver, messages, self.store, self.notifier, self.clock,
+                          self.config.get("RETRY_POLICY"))
 
     def close(self) -> None:
         self.drain()
@@ -83,9 +91,9 @@ class Services:
             self._pool = None
 
 
-def _safe_deliver(messages, store, notifier, clock) -> None:
+def _safe_deliver(messages, store, notifier, clock, policy=None) -> None:
     try:
-        deliver_all(messages, store, notifier, clock)
+        deliver_all(messages, store, notifier, clock, policy=policy)
     except Exception:  # the tick retries; a send error must not kill the pool thread silently
         log.exception("background delivery failed")
 
@@ -104,6 +112,7 @@ def create_app(config: dict[str, Any] | None = None, *, store: Store | None = No
         DASHBOARD_TOKEN=os.environ.get("LEADROUTER_DASHBOARD_TOKEN", ""),
         SEND_INLINE=False,
     )
+    app.config.from_mapping(notify_settings(os.environ))
     if config:
         app.config.update(config)
     app.extensions["leadrouter"] = Services(app, store, notifier, clock)
@@ -484,9 +493,220 @@ def import_command(file: str) -> None:
         click.echo(line)
 
 
+# ---- notifications: channels from the environment, Twilio, inbound texts, unsubscribe -----
+# Twilio lives here, in the composition root, because automations/ never imports twilio.
+TWILIO_PERMANENT = {21211, 21214, 21217, 21401, 21407, 21408, 21421, 21602, 21604, 21610, 21612, 21614, 21617,
+                    21635}  # invalid/unreachable/unsubscribed number, empty or oversized body
+
+
+def notify_settings(env) -> dict[str, str]:
+    """The notification settings an operator sets in the environment (docs/notifications.md)."""
+    sender = env.get("TWILIO_FROM_NUMBER", "") or env.get("TWILIO_MESSAGING_SERVICE_SID", "")
+    return dict(
+        TWILIO_ACCOUNT_SID=env.get("TWILIO_ACCOUNT_SID", ""), TWILIO_AUTH_TOKEN=env.get("TWILIO_AUTH_TOKEN", ""),
+        TWILIO_FROM=sender, TWILIO_API=env.get("LEADROUTER_TWILIO_API", "https://api.twilio.com"),
+        SMTP_URL=env.get("SMTP_URL", ""), SMTP_FROM=env.get("SMTP_FROM", ""),
+        PUBLIC_URL=env.get("LEADROUTER_PUBLIC_URL", ""), SECRET_KEY=env.get("LEADROUTER_SECRET_KEY", ""),
+    )
+
+
+class TwilioSms:
+    """SMS through the twilio client. A number or a messaging service SID (MG...) sends."""
+
+    def __init__(self, account_sid: str, auth_token: str, sender: str, *, base_url: str = "",
+                 status_callback=None, timeout: float = 10.0) -> None:
+        from twilio.http.http_client import TwilioHttpClient
+        from twilio.rest import Client
+        logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # it logs every request at INFO
+        self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
+        if base_url:
+            self.client.api.base_url = base_url.rstrip("/")
+        self.sender = sender
+        self.status_callback = status_callback  # Message -> URL ("" for none)
+
+    def send(self, message: Message) -> str | None:
+        import requests
+        from twilio.base.exceptions import TwilioException, TwilioRestException
+        params: dict[str, Any] = {"to": message.to, "body": message.body}
+        if self.sender.startswith("MG"):
+            params["messaging_service_sid"] = self.sender
+        else:
+            params["from_"] = self.sender
+        callback = self.status_callback(message) if self.status_callback else ""
+        if callback:
+            params["status_callback"] = callback
+        try:
+            return self.client.messages.create(**params).sid
+        except TwilioRestException as exc:
+            raise ChannelError(f"Twilio error {exc.code or exc.status}: {exc.msg}",
+                               permanent=exc.code in TWILIO_PERMANENT, unsubscribed=exc.code == 21610) from None
+        except (TwilioException, requests.RequestException) as exc:
+            raise ChannelError(f"Twilio unreachable ({type(exc).__name__})") from None
+
+
+def build_notifier(svc: Services) -> Notifier:
+    """Channels from the environment; a channel left unconfigured goes to the console."""
+    from automations.channels import ChannelRouter, Misconfigured
+    from automations.channels.smtp import SmtpChannel
+    from automations.channels.webhook import WebhookChannel
+    cfg = svc.config
+    router = ChannelRouter(default=ConsoleNotifier()).register("push", WebhookChannel())
+    twilio = [cfg.get(k, "") for k in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM")]
+    if all(twilio):
+        router.register("sms", TwilioSms(*twilio, base_url=cfg.get("TWILIO_API", ""),
+                                         status_callback=lambda m: _status_callback_url(svc, m)))
+    elif any(twilio):  # half set up: hold texts until it is finished rather than print them
+        missing = ", ".join(n for n, v in zip(("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"), twilio)
+                            if not v)
+        router.register("sms", Misconfigured(f"Twilio is not fully configured: {missing} missing"))
+    if cfg.get("SMTP_URL"):
+        try:
+            router.register("email", SmtpChannel.from_url(cfg["SMTP_URL"], cfg.get("SMTP_FROM", ""),
+                                                          unsubscribe_url=lambda m: unsubscribe_url(svc, m)))
+        except ValueError as exc:
+            router.register("email", Misconfigured(f"SMTP_URL is not valid: {exc}"))
+    log.info("notification channels: %s", router.describe())
+    for name, channel in router.channels.items():
+        if isinstance(channel, Misconfigured):
+            log.error("%s messages will wait: %s", name, channel.reason)
+    return router
+
+
+def public_url(svc: Services) -> str:
+    """Where the internet reaches us: LEADROUTER_PUBLIC_URL, else the Settings tab's Public URL."""
+    url = svc.config.get("PUBLIC_URL", "")
+    if not url:
+        try:
+            url = svc.store.config().settings.get("Public URL")
+        except Exception:  # noqa: BLE001 - a link is better than no email
+            url = ""
+    return url.rstrip("/")
+
+
+def _status_callback_url(svc: Services, message: Message) -> str:
+    base = public_url(svc)
+    return f"{base}/webhooks/twilio/status?" + urllib.parse.urlencode({"lead": message.lead_id}) if base else ""
+
+
+def secret_key(svc: Services) -> str:
+    """LEADROUTER_SECRET_KEY, else one generated once and kept in the store (so links survive restarts)."""
+    if svc.config.get("SECRET_KEY"):
+        return svc.config["SECRET_KEY"]
+    store = svc.store
+    with store.exclusive():
+        key = store.get_state("secret_key")
+        if not key:
+            key = secrets.token_urlsafe(32)
+            store.set_state("secret_key", key)
+    svc.config["SECRET_KEY"] = key
+    return key
+
+
+def _unsubscribe_signer(svc: Services):
+    from itsdangerous import URLSafeSerializer
+    return URLSafeSerializer(secret_key(svc), salt="unsubscribe")
+
+
+def unsubscribe_url(svc: Services, message: Message) -> str:
+    """The lead's one-click link. The token names the lead, not the address: no email in access logs."""
+    token = _unsubscribe_signer(svc).dumps({"lead": message.lead_id})
+    return f"{public_url(svc) or 'http://localhost:8000'}/unsubscribe/{token}"
+
+
+@web.route("/unsubscribe/<token>", methods=["GET", "POST"])
+def unsubscribe(token: str):
+    from itsdangerous import BadSignature
+    from automations.contact import mask
+    from automations.optout import is_opted_out, set_opted_out
+    from sheets_schema.models import Activity
+    svc = services()
+    try:
+        lead_id = _unsubscribe_signer(svc).loads(token)["lead"]
+    except (BadSignature, KeyError, TypeError):
+        return render_template("unsubscribed.html", agency=_agency_name(), ok=False), 404
+    lead = svc.store.get_lead(str(lead_id))
+    if lead is not None and lead.email and not is_opted_out(svc.store, lead.email.lower()):
+        set_opted_out(svc.store, lead.email.lower(), True)
+        svc.store.add_activity([Activity(time=svc.clock.now(), lead_id=lead.lead_id, event="email unsubscribed",
+                                         detail=f"{mask(lead.email)} clicked unsubscribe")])
+    return render_template("unsubscribed.html", agency=_agency_name(), ok=True)
+
+
+def _twilio_request_ok() -> bool:
+    """X-Twilio-Signature over the URL Twilio called: behind a proxy that is the public URL."""
+    from twilio.request_validator import RequestValidator
+    svc = services()
+    token = svc.config.get("TWILIO_AUTH_TOKEN", "")
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not token or not signature:
+        return False
+    base = public_url(svc)
+    url = request.url
+    if base:
+        query = request.query_string.decode("latin-1")
+        url = base + request.path + (f"?{query}" if query else "")
+    return RequestValidator(token).validate(url, request.form, signature)
+
+
+def _twiml(text: str = ""):
+    from twilio.twiml.messaging_response import MessagingResponse
+    response = MessagingResponse()
+    if text:
+        response.message(text)
+    return str(response), 200, {"Content-Type": "text/xml; charset=utf-8"}
+
+
+@web.post("/webhooks/twilio")
+def twilio_inbound():
+    """A text to our number: a producer's command or a lead's reply. Answered with TwiML."""
+    from automations.replies import handle_inbound
+    if not _twilio_request_ok():
+        return "invalid signature", 403
+    svc = services()
+    answer = handle_inbound(svc.store, svc.clock, request.form.get("From", ""), request.form.get("Body", ""),
+                            request.form.get("MessageSid", ""))
+    svc.dispatch(answer.messages)
+    return _twiml(answer.text)
+
+
+@web.post("/webhooks/twilio/status")
+def twilio_status():
+    """Twilio's delivery report for a text we sent: final outcomes go to the Activity log."""
+    from sheets_schema.models import Activity
+    if not _twilio_request_ok():
+        return "invalid signature", 403
+    status = request.form.get("MessageStatus", "")
+    sid = request.form.get("MessageSid", "")
+    if status in ("delivered", "undelivered", "failed") and sid:
+        code = request.form.get("ErrorCode", "")
+        services().store.claim(Activity(time=services().clock.now(), lead_id=request.args.get("lead", ""),
+                                        event=f"sms {status}", detail=f"id {sid}" + (f", error {code}" if code else ""),
+                                        key=f"status/{sid}/{status}"))
+    return "", 204
+
+
+@click.command("outbox")
+@click.option("--send", is_flag=True, help="Send what is due now (what the tick does).")
+def outbox_command(send: bool) -> None:
+    """Messages still owed: deferred by quiet hours, or waiting to be retried."""
+    from automations.contact import mask
+    from automations.notify import retry_due
+    from automations.outbox import pending
+    svc = services()
+    if send:
+        report = retry_due(svc.store, svc.notifier, svc.clock)
+        click.echo(", ".join(f"{n} {k}" for k, n in sorted(report.items())) or "nothing due")
+    for p in pending(svc.store):
+        m = p.msg
+        click.echo(f"{p.due.isoformat(timespec='minutes')}  {p.state:<8} {m.channel:<5} {m.recipient} "
+                   f"({mask(m.to) if m.channel != 'push' else 'webhook'})  {m.lead_id} {m.template}  "
+                   f"attempts {p.attempts}" + (f"  last error: {p.error}" if p.error else ""))
+
+
 COMMANDS = [init_command, serve_command, demo_command, route_command, leads_command, activity_command,
             check_command]
 COMMANDS += [report_command, export_command, import_command]
+COMMANDS += [outbox_command]
 
 
 class RedactingFilter(logging.Filter):

@@ -40,6 +40,16 @@ def check_config(config: AgencyConfig) -> list[Problem]:
             add("warning", "Producers", f"{p.name}: no Lines, so never a specialization match")
         if p.backup and p.backup.strip().lower() not in names:
             add("error", "Producers", f"{p.name}: Backup {p.backup!r} matches no producer")
+        if p.push_webhook.strip() and not p.push_webhook.strip().lower().startswith(("https://", "http://")):
+            add("warning", "Producers", f"{p.name}: Push Webhook is not an http(s) URL; reminders go by text")
+    mobiles: dict[str, str] = {}
+    for p in config.producers:
+        number = normalize_phone(p.mobile) if p.mobile else None
+        if number and number in mobiles:
+            add("warning", "Producers", f"{p.name} and {mobiles[number]} share a Mobile: text replies from it "
+                                        f"count as {mobiles[number]}'s")
+        elif number:
+            mobiles[number] = p.name
 
     if config.settings.routing_model not in ROUTING_MODELS:
         add("error", "Settings", f"Routing Model {config.settings.routing_model!r} is not one of "

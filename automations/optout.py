@@ -1,6 +1,7 @@
 """STOP / START: a lead's texting opt-out, kept in the store's state by phone number.
 
 Checked by `notify.deliver` before every text, so no code path can text an opted-out number.
+The same flag, keyed by the lower-cased email address, records an email unsubscribe.
 """
 from __future__ import annotations
 

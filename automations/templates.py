@@ -9,7 +9,7 @@ from .config import AgencyConfig
 
 PLACEHOLDER = re.compile(r"\[([A-Za-z]+)\]")
 KNOWN = {"Name", "FullName", "Producer", "Agency", "Number", "Lead", "Phone", "Email", "Type", "ZIP", "Source",
-         "Reason", "Minutes", "NewOwner", "Unsubscribe"}
+         "Reason", "Minutes", "NewOwner", "Unsubscribe", "Reply"}
 
 
 def placeholders(lead: Lead, owner: Producer | None, config: AgencyConfig, **extra: str) -> dict[str, str]:

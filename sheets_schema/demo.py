@@ -95,6 +95,8 @@ TEMPLATES = [
               "At 30 minutes it will be reassigned."),
     dict(key="producer_reassigned_away", channel="sms", subject="",
          body="Lead #[Lead] [Name] was reassigned to [NewOwner] after [Minutes] min without contact."),
+    dict(key="producer_lead_reply", channel="sms", subject="",
+         body="Lead #[Lead] [Name] texted: [Reply] (call [Phone])"),
     dict(key="producer_call_reminder", channel="sms", subject="",
          body="Call attempt due for lead #[Lead] [Name]: [Phone]. Try a different time of day."),
     dict(key="manager_alert", channel="sms", subject="",

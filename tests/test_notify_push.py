@@ -1,0 +1,109 @@
+"""The 5-minute reminder by push webhook (Slack, Teams, ntfy or plain JSON), falling back to a text."""
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from automations.channels import ChannelRouter
+from automations.channels.webhook import WebhookChannel, shape
+from automations.console_notifier import ConsoleNotifier
+from automations.leads import submit_lead
+from automations.notify import compose, deliver
+from automations.ports import Message
+from tests.conftest import lead_payload
+
+
+class Receiver:
+    """A webhook endpoint on loopback that records JSON posts and answers with `status`."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[str, dict]] = []
+        self.status = 200
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                receiver.posts.append((self.path, json.loads(body)))
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/sarah"
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.server.shutdown()
+    r.server.server_close()
+
+
+@pytest.fixture
+def with_push(demo_store, receiver):
+    rows = demo_store.read_rows("Producers")
+    for row in rows:
+        if row["name"] == "Sarah M.":
+            row["push_webhook"] = receiver.url
+    demo_store.replace_rows("Producers", rows)
+    return demo_store
+
+
+def reminder(store, clock):
+    lead = submit_lead(lead_payload(), store, clock).lead
+    config = store.config()
+    sarah = config.producer("Sarah M.")
+    return compose(f"{lead.lead_id}/reminder-5", "producer_reminder_5", lead, config, to_producer=sarah,
+                   owner=sarah, push=True, Minutes="5")[0]
+
+
+def test_a_producer_with_a_push_webhook_gets_the_reminder_there(with_push, clock, receiver):
+    console = ConsoleNotifier()
+    router = ChannelRouter(default=console).register("push", WebhookChannel())
+    message = reminder(with_push, clock)
+    assert deliver(message, with_push, router, clock).sent
+    [(path, body)] = receiver.posts
+    assert path == "/hooks/sarah" and body["message"].startswith("Reminder: lead #")
+    assert list(console.sent) == []  # no text as well
+    sent = [a for a in with_push.activity(message.lead_id) if a.event == "push sent"]
+    assert len(sent) == 1 and "push to 127.0.0.1" in sent[0].detail and "/hooks/sarah" not in sent[0].detail
+
+
+def test_a_broken_webhook_falls_back_to_a_text_at_once(with_push, clock, receiver):
+    receiver.status = 404
+    console = ConsoleNotifier()
+    message = reminder(with_push, clock)
+    outcome = deliver(message, with_push, ChannelRouter(default=console).register("push", WebhookChannel()), clock)
+    assert outcome.sent and [(m.channel, m.to) for m in console.sent] == [("sms", "+12015550111")]
+    events = [a.event for a in with_push.activity(message.lead_id)]
+    assert events[-4:] == ["push sending", "push failed permanently", "sms sending", "sms sent"]
+
+
+def test_without_a_webhook_the_reminder_is_a_text(demo_store, clock):
+    message = reminder(demo_store, clock)
+    assert (message.channel, message.to) == ("sms", "+12015550111")
+
+
+@pytest.mark.parametrize("url, posted_to, body", [
+    ("https://hooks.slack.com/services/T0/B0/XYZ", "https://hooks.slack.com/services/T0/B0/XYZ", {"text": "Call now"}),
+    ("https://ntfy.sh/agency-sarah", "https://ntfy.sh/",
+     {"topic": "agency-sarah", "title": "Lead #1001", "message": "Call now", "priority": 4, "tags": ["bell"]}),
+])
+def test_slack_and_ntfy_get_the_json_they_understand(url, posted_to, body):
+    m = Message(key="k", channel="push", to=url, body="Call now", subject="Lead #1001", lead_id="L-1001")
+    assert shape(url, m) == (posted_to, body)
+
+
+def test_teams_gets_a_message_card():
+    url = "https://agency.webhook.office.com/webhookb2/abc"
+    _, body = shape(url, Message(key="k", channel="push", to=url, body="Call now", subject="Lead #1001"))
+    assert body["@type"] == "MessageCard" and body["text"] == "Call now" and body["title"] == "Lead #1001"

@@ -1,0 +1,103 @@
+"""A Twilio REST API stand-in on 127.0.0.1: the real twilio client talks to it over HTTP.
+
+It checks what Twilio would check (the account in the path, Basic auth with the account SID
+and auth token) and answers with Twilio-shaped JSON: a message resource on success, Twilio's
+error document (code, message, more_info, status) on failure. Tests switch it into an
+outage or a specific error; it records every form body it received.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+ACCOUNT_SID = "AC" + "0" * 31 + "1"
+AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+
+
+class TwilioFake:
+    def __init__(self, account_sid: str = ACCOUNT_SID, auth_token: str = AUTH_TOKEN) -> None:
+        self.account_sid, self.auth_token = account_sid, auth_token
+        self.received: list[dict[str, list[str]]] = []  # accepted messages' form bodies
+        self.received_at: list[float] = []  # time.perf_counter() of each accepted message
+        self.refused: list[dict[str, list[str]]] = []
+        self.error: tuple[int, int | None, str] | None = None  # (HTTP status, Twilio code, message)
+        self.bad_auth = 0
+        self._lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                fake._handle(self)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def start(self) -> "TwilioFake":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def outage(self) -> None:
+        self.error = (503, None, "Service Unavailable")
+
+    def recover(self) -> None:
+        self.error = None
+
+    def bodies(self) -> list[str]:
+        return [r["Body"][0] for r in self.received]
+
+    def _handle(self, h: BaseHTTPRequestHandler) -> None:
+        length = int(h.headers.get("Content-Length") or 0)
+        form = parse_qs(h.rfile.read(length).decode("utf-8"), keep_blank_values=True)
+        expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        if h.path != f"/2010-04-01/Accounts/{self.account_sid}/Messages.json":
+            return self._answer(h, 404, _error(20404, "The requested resource was not found", 404))
+        if h.headers.get("Authorization") != expected:
+            self.bad_auth += 1
+            return self._answer(h, 401, _error(20003, "Authenticate", 401))
+        with self._lock:
+            if self.error is not None:
+                status, code, text = self.error
+                self.refused.append(form)
+                return self._answer(h, status, _error(code, text, status))
+            self.received.append(form)
+            self.received_at.append(time.perf_counter())
+            n = len(self.received)
+        sender = form.get("From", [""])[0]
+        self._answer(h, 201, {
+            "sid": f"SM{n:032x}", "account_sid": self.account_sid, "to": form["To"][0], "from": sender or None,
+            "messaging_service_sid": form.get("MessagingServiceSid", [None])[0], "body": form["Body"][0],
+            "status": "queued", "num_segments": "1", "direction": "outbound-api", "api_version": "2010-04-01",
+            "date_created": "Tue, 24 Nov 2026 15:00:00 +0000", "date_updated": "Tue, 24 Nov 2026 15:00:00 +0000",
+            "date_sent": None, "error_code": None, "error_message": None, "price": None, "price_unit": "USD",
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/SM{n:032x}.json",
+            "subresource_uris": {"media": f"/2010-04-01/Accounts/{self.account_sid}/Messages/SM{n:032x}/Media.json"},
+        })
+
+    @staticmethod
+    def _answer(h: BaseHTTPRequestHandler, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        h.send_response(status)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        h.wfile.write(data)
+
+
+def _error(code: int | None, message: str, status: int) -> dict:
+    return {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status}
