@@ -29,6 +29,7 @@ from automations.leads import Outcome, submit_lead
 from automations.notify import deliver_all
 from automations.ports import Message, Notifier, Store
 from automations.routing import decide
+from automations.routing.decision import render_table
 from automations.routing.round_robin import POINTER
 from sheets_schema.demo import demo_rows
 from sheets_schema.models import Lead
@@ -313,9 +314,9 @@ def route_command(zip_code: str, insurance_type: str, source: str) -> None:
     decision = decide(lead, config, store.workload(now), state, now)
     click.echo(f"ZIP {place.zip5} ({place.county or 'unknown county'}, {place.state or '?'}), "
                f"{insurance_type} ({lead.line or 'no line'}), source {source_name}")
-    click.echo(f"Model: {decision.model}")
-    for row in decision.table:
-        click.echo("  " + "  ".join(f"{k}={v}" for k, v in row.items()))
+    click.echo(f"Model: {decision.model}" + (" (fallback: nobody available)" if decision.fallback else ""))
+    for text in render_table(decision.table):
+        click.echo("  " + text)
     click.echo(f"Winner: {decision.owner or '(nobody)'}")
     click.echo(f"Why: {decision.reason}")
 

@@ -12,3 +12,14 @@ class Decision:
     table: tuple[dict, ...] = ()  # one row per candidate (for `leadrouter route`)
     state: dict[str, str] = field(default_factory=dict)  # e.g. the round-robin pointer to save
     fallback: bool = False
+
+
+def render_table(rows: tuple[dict, ...] | list[dict]) -> list[str]:
+    """Rows of a Decision's table as aligned text lines, header first (for `leadrouter route`)."""
+    if not rows:
+        return []
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    cells = [[str(row.get(c, "")) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    line = lambda values: "  ".join(v.ljust(w) for v, w in zip(values, widths)).rstrip()  # noqa: E731
+    return [line(columns), line(["-" * w for w in widths]), *(line(r) for r in cells)]
