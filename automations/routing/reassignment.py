@@ -43,7 +43,7 @@ def reassignment(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerLoad
         if not why and capacity > MIN_BACKUP_CAPACITY:
             return Decision(backup.name, f"{MODEL}: {owner or 'nobody'} → backup {backup.name} "
                             f"(capacity {num(capacity)} > 5, {load.active} open)", MODEL)
-        note = f"backup {backup.name} {why or f'capacity {num(capacity)} ≤ 5 ({load.active} open)'}"
+        note = f"backup {backup.name} {why or f'has capacity {num(capacity)} ≤ 5 with {load.active} open'}"
     else:
         note = "no backup"
     best = best_with_line(lead, config, loads, today, exclude=skip, model=MODEL)

@@ -16,6 +16,7 @@ score is rounded to one decimal; comparisons use the exact value.
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Iterable
@@ -172,10 +173,16 @@ def best_with_line(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerLo
     return Decision(scores[0].producer.name, reason, model, score_table(scores, config, excluded, loads, rules))
 
 
+def show(x: float, places: int = 1) -> str:
+    """Rounded half-up as people round by hand (84.75 -> '84.8'), after dropping float noise."""
+    exact = Decimal(f"{x:.9f}")
+    return str(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+
+
 def num(x: float) -> str:
     """8 -> '8', 8.44 -> '8.4' (factors as people read them)."""
-    r = round(x, 1)
-    return str(int(r)) if r == int(r) else f"{r:.1f}"
+    text = show(x)
+    return text[:-2] if text.endswith(".0") else text
 
 
 def explain(scores: list[Score], rules: ScoringRules) -> str:
@@ -183,7 +190,7 @@ def explain(scores: list[Score], rules: ScoringRules) -> str:
     top = scores[0]
     terms = " + ".join(f"{LABELS[f]} {num(v)}×{rules.weights[f]:g}%" for f, v in top.factors.items())
     notes = ", ".join(top.notes[f] for f in top.factors)
-    text = f"{top.producer.name} {top.total:.1f} = {terms} ({notes})"
+    text = f"{top.producer.name} {show(top.total)} = {terms} ({notes})"
     if len(scores) > 1:
         second = scores[1]
         if round(second.total, 9) == round(top.total, 9):
@@ -195,7 +202,7 @@ def explain(scores: list[Score], rules: ScoringRules) -> str:
 
 def _shown(score: float, winner: float) -> str:
     """One decimal, or three when one decimal would hide the difference."""
-    return f"{score:.3f}" if f"{score:.1f}" == f"{winner:.1f}" else f"{score:.1f}"
+    return show(score, 3) if show(score) == show(winner) else show(score)
 
 
 def _tie_reason(top: Score, other: Score) -> str:
@@ -223,7 +230,7 @@ def score_table(scores: list[Score], config: AgencyConfig, excluded: dict[str, s
     rows = [{"producer": s.producer.name, "open": loads.get(s.producer.name, _EMPTY).active,
              "capacity": num(s.factors["capacity"]), "match": num(s.factors["specialization"]),
              "close": num(s.factors["close_rate"]), "response": num(s.factors["response_time"]),
-             "score": f"{s.total:.1f}", "verdict": verdict(s, top, rules)} for s in scores]
+             "score": show(s.total), "verdict": verdict(s, top, rules)} for s in scores]
     scored = {s.producer.name for s in scores}
     for p in config.producers:
         if p.role == "Producer" and p.name not in scored:
