@@ -13,10 +13,10 @@ from typing import Callable
 from sheets_schema.models import Lead
 
 from ..config import AgencyConfig
-from ..contact import normalize_phone
 from ..ports import ProducerLoad
 from . import round_robin, territory, weighted
 from .availability import screen, unavailable_reason
+from .clients import find_client
 from .decision import Decision
 from .reassignment import reassignment
 from .weighted import best_with_line, capacity_score
@@ -48,24 +48,17 @@ def decide(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerLoad], sta
 
 def existing_client(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerLoad], today) -> Decision | None:
     """Clients tab match by phone or email -> their CSR, when that CSR is available."""
-    email = lead.email.strip().lower()
-    last4 = lead.phone[-4:]
-    for client in config.clients:
-        same_email = bool(email) and client.email.strip().lower() == email
-        # cheap digit check first: parsing every client's phone would cost ~20 µs a row
-        same_phone = (bool(last4) and _digits(client.phone).endswith(last4)
-                      and normalize_phone(client.phone) == lead.phone)
-        if not (same_email or same_phone):
-            continue
-        csr = config.producer(client.csr)
-        if csr is None:
-            return None
-        why = unavailable_reason(csr, lead, loads.get(csr.name, ProducerLoad()), today,
-                                 roles=("CSR", "Producer", "Manager"))
-        if why:
-            return None
-        return Decision(csr.name, f"existing client {client.name or 'match'}: their CSR {csr.name}", "client")
-    return None
+    client = find_client(lead, config.clients)
+    if client is None:
+        return None
+    csr = config.producer(client.csr)
+    if csr is None:
+        return None
+    why = unavailable_reason(csr, lead, loads.get(csr.name, ProducerLoad()), today,
+                             roles=("CSR", "Producer", "Manager"))
+    if why:
+        return None
+    return Decision(csr.name, f"existing client {client.name or 'match'}: their CSR {csr.name}", "client")
 
 
 def fallback(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerLoad], today, model: str) -> Decision:
@@ -85,10 +78,6 @@ def fallback(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerLoad], t
                             f"assigned to manager {manager.name}", model, fallback=True)
     return Decision("", f"{model}: nobody can take this lead ({why or 'no producers'}) and no active manager; "
                     "fix the Producers tab", model, fallback=True)
-
-
-def _digits(text: str) -> str:
-    return "".join(c for c in text or "" if c.isdigit())
 
 
 def _stamp(load: ProducerLoad) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable
 
 from sheets_schema.models import Lead
@@ -18,6 +19,7 @@ from ..config import AgencyConfig
 _NOISE = {"line", "lines", "of", "business", "insurance"}
 
 
+@lru_cache(maxsize=4096)
 def words(text: str) -> frozenset[str]:
     return frozenset(w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _NOISE)
 
@@ -36,12 +38,16 @@ class LeadLine:
 
     def level(self, entries: Iterable[str]) -> str:
         """'line' when the entries cover the line, 'related' for a related line, else 'none'."""
-        entries = list(entries)
-        if self.line and covers(entries, self.line):
-            return "line"
-        if any(covers(entries, r) for r in self.related):
-            return "related"
-        return "none"
+        return _level(self.line, self.related, tuple(entries))
+
+
+@lru_cache(maxsize=4096)
+def _level(line: str, related: tuple[str, ...], entries: tuple[str, ...]) -> str:
+    if line and covers(entries, line):
+        return "line"
+    if any(covers(entries, r) for r in related):
+        return "related"
+    return "none"
 
 
 def lead_line(lead: Lead, config: AgencyConfig) -> LeadLine:

@@ -7,6 +7,7 @@ The territory model's fallback rotates with the same pointer over a narrower gro
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Iterable
 
 from sheets_schema.models import Lead, Producer
@@ -44,7 +45,8 @@ def route(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerLoad], stat
     reason = f"{model}: {chosen.name} is next in rotation" + (f" after {last}" if any(p.name == last for p in roster) else "")
     if skipped:
         reason += "; skipped " + ", ".join(skipped)
-    return Decision(chosen.name, reason, model, rotation_table(roster, result, loads, chosen), {POINTER: chosen.name})
+    table = partial(rotation_table, roster, result, loads, chosen)
+    return Decision(chosen.name, reason, model, table, {POINTER: chosen.name})
 
 
 def rotation_table(roster: list[Producer], result: Screen, loads: dict[str, ProducerLoad],

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache, partial
 from datetime import date
 
 from sheets_schema.models import Lead, Producer, Territory
@@ -52,8 +53,13 @@ def zip5(text: object) -> str | None:
 
 def zip_range(t: Territory) -> ZipRange | None:
     """The territory's range, or None when a bound is not a ZIP (skipped; `check` reports it)."""
-    lo = zip5(t.zip_from)
-    hi = zip5(t.zip_to) if str(t.zip_to or "").strip() else lo
+    return _range(t.zip_from, t.zip_to)
+
+
+@lru_cache(maxsize=4096)
+def _range(zip_from: str, zip_to: str) -> ZipRange | None:
+    lo = zip5(zip_from)
+    hi = zip5(zip_to) if str(zip_to or "").strip() else lo
     if lo is None or hi is None:
         return None
     return ZipRange(hi, lo, True) if lo > hi else ZipRange(lo, hi)
@@ -151,7 +157,7 @@ def _fallback(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerLoad], 
            else "next in rotation (no available producer writes " + (line.line or "this line") + ")")
     reason = f"{model}: {where}; fallback round-robin → {chosen.name}, {how}"
     no_line = {p.name: f"does not write {line.line}" for p in result.available if with_line and p not in with_line}
-    table = _table(chosen, config, result, loads, hits, line, no_line, rotation=True)
+    table = partial(_table, chosen, config, result, loads, hits, line, no_line, rotation=True)
     return Decision(chosen.name, reason, model, table, {POINTER: chosen.name})
 
 
@@ -169,7 +175,7 @@ def _with(reason: str, passed: list[str]) -> str:
 
 def _decision(chosen: Producer, reason: str, model: str, config: AgencyConfig, result: Screen,
               loads: dict[str, ProducerLoad], hits: list[Hit], line: LeadLine) -> Decision:
-    return Decision(chosen.name, reason, model, _table(chosen, config, result, loads, hits, line))
+    return Decision(chosen.name, reason, model, partial(_table, chosen, config, result, loads, hits, line))
 
 
 def _table(chosen: Producer, config: AgencyConfig, result: Screen, loads: dict[str, ProducerLoad],

@@ -16,10 +16,10 @@ score is rounded to one decimal; comparisons use the exact value.
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal
-from dataclasses import dataclass
+from functools import partial
 from datetime import date, datetime
-from typing import Iterable
+from operator import itemgetter
+from typing import Iterable, NamedTuple
 
 from sheets_schema.models import Lead, Producer
 
@@ -36,21 +36,33 @@ LABELS = {"capacity": "capacity", "specialization": "match", "close_rate": "clos
 _EMPTY = ProducerLoad()
 
 
-@dataclass(frozen=True)
-class Score:
+class Score(NamedTuple):
     """One candidate's factors, exact score and what the factors were computed from."""
     producer: Producer
     factors: dict[str, float]  # factor -> 1..10
     total: float
-    notes: dict[str, str]
-    last_assigned_at: datetime | None
-    index: int
+    load: ProducerLoad
+    level: str  # specialization level: territory+line | line | related | none
+    close_basis: str  # own | team average | no history | no binds yet
+    close_rate: float | None  # the rate the close factor used
+    response_basis: str  # own | team mean | no data
+    key: tuple[float, float, int]  # best first; ties to the least recently assigned, then tab order
 
     @property
-    def key(self) -> tuple[float, float, int]:
-        """Sort key: best first; ties to the least recently assigned, then tab order."""
-        last = self.last_assigned_at.timestamp() if self.last_assigned_at else -math.inf
-        return -round(self.total, 9), last, self.index
+    def last_assigned_at(self) -> datetime | None:
+        return self.load.last_assigned_at
+
+    @property
+    def notes(self) -> dict[str, str]:
+        """What each factor came from, as people read it (built only when someone reads it)."""
+        load = self.load
+        close = {"own": f"{load.bound_window}/{load.assigned_window} bound",
+                 "team average": f"team average {self.close_rate or 0:.0%} ({load.assigned_window} assigned)"
+                 }.get(self.close_basis, self.close_basis)
+        response = (f"avg {load.avg_response:.1f} min" if self.response_basis == "own"
+                    else "no data: team mean" if self.response_basis == "team mean" else "no data")
+        return {"capacity": f"{load.active} open", "specialization": self.level, "close_rate": close,
+                "response_time": response}
 
 
 def capacity_score(active: int, rules: ScoringRules = DEFAULT_RULES) -> float:
@@ -62,43 +74,35 @@ def response_score(minutes: float, rules: ScoringRules = DEFAULT_RULES) -> float
     return band_score(minutes, rules.response_bands)
 
 
-def close_rate_factors(candidates: list[Producer], loads: dict[str, ProducerLoad]) -> dict[str, tuple[float, str]]:
-    """name -> (close factor, what it came from)."""
-    rates = {p.name: loads.get(p.name, _EMPTY) for p in candidates}
-    known = {n: l.bound_window / l.assigned_window for n, l in rates.items() if l.assigned_window >= MIN_HISTORY}
-    best = max(known.values(), default=0.0)
-    out = {}
+def close_rate_factors(loads: list[ProducerLoad]) -> list[tuple[float, str, float | None]]:
+    """Per candidate load: (close factor, basis, rate used)."""
+    known = [l.bound_window / l.assigned_window if l.assigned_window >= MIN_HISTORY else None for l in loads]
+    rates = [r for r in known if r is not None]
+    best = max(rates, default=0.0)
     if best <= 0:
-        note = "no history" if not known else "no binds yet"
-        return {n: (NO_HISTORY, note) for n in rates}
-    average = sum(known.values()) / len(known)
-    for name, load in rates.items():
-        if name in known:
-            note = f"{load.bound_window}/{load.assigned_window} bound"
-            rate = known[name]
-        else:
-            note = f"team average {average:.0%} ({load.assigned_window} assigned)"
-            rate = average
-        out[name] = (1 + 9 * rate / best, note)
-    return out
+        basis = "no binds yet" if rates else "no history"
+        return [(NO_HISTORY, basis, None)] * len(loads)
+    average = sum(rates) / len(rates)
+    return [(1 + 9 * r / best, "own", r) if r is not None else (1 + 9 * average / best, "team average", average)
+            for r in known]
 
 
-def response_factors(candidates: list[Producer], loads: dict[str, ProducerLoad],
-                     rules: ScoringRules) -> dict[str, tuple[float, str]]:
-    own: dict[str, tuple[float, str]] = {}
-    for p in candidates:
-        minutes = [m for m in loads.get(p.name, _EMPTY).response_minutes if m is not None and math.isfinite(m)]
-        if minutes:
-            mean = sum(minutes) / len(minutes)
-            own[p.name] = (response_score(mean, rules), f"avg {mean:.1f} min")
-    fill = (sum(f for f, _ in own.values()) / len(own), "no data: team mean") if own else (NO_RESPONSE_DATA, "no data")
-    return {p.name: own.get(p.name, fill) for p in candidates}
+def response_factors(loads: list[ProducerLoad], rules: ScoringRules) -> list[tuple[float, str]]:
+    """Per candidate load: (response factor, basis)."""
+    own = []
+    for load in loads:
+        mean = load.avg_response
+        # a NaN or inf in bad data counts as no data
+        own.append(response_score(mean, rules) if mean is not None and math.isfinite(mean) else None)
+    have = [f for f in own if f is not None]
+    fill = (sum(have) / len(have), "team mean") if have else (NO_RESPONSE_DATA, "no data")
+    return [(f, "own") if f is not None else fill for f in own]
 
 
 def territory_owners(zip_code: str, config: AgencyConfig) -> set[str]:
     """Lower-cased names of the Producers (not Backups) of territories holding the ZIP."""
     z = zip5(zip_code)
-    owners = set()
+    owners: set[str] = set()
     if z is None:
         return owners
     for t in config.territories:
@@ -121,21 +125,22 @@ def score_candidates(lead: Lead, config: AgencyConfig, candidates: Iterable[Prod
     candidates = list(candidates)
     line = lead_line(lead, config)
     owners = territory_owners(lead.zip, config)
-    close = close_rate_factors(candidates, loads)
-    response = response_factors(candidates, loads, rules)
+    mine = [loads.get(p.name, _EMPTY) for p in candidates]
+    close = close_rate_factors(mine)
+    response = response_factors(mine, rules)
     index = {p.name: i for i, p in enumerate(config.producers)}
-    w = rules.weights
+    w = {f: v / 100 for f, v in rules.weights.items()}
     scores = []
-    for p in candidates:
-        load = loads.get(p.name, _EMPTY)
+    for p, load, (close_f, close_basis, rate), (response_f, response_basis) in zip(candidates, mine, close, response):
         level = match_level(p, line, owners)
         factors = {"capacity": capacity_score(load.active, rules), "specialization": rules.match_score(level),
-                   "close_rate": close[p.name][0], "response_time": response[p.name][0]}
-        total = 10 * sum(w[f] / 100 * v for f, v in factors.items())
-        notes = {"capacity": f"{load.active} open", "specialization": level,
-                 "close_rate": close[p.name][1], "response_time": response[p.name][1]}
-        scores.append(Score(p, factors, total, notes, load.last_assigned_at, index.get(p.name, len(index))))
-    scores.sort(key=lambda s: s.key)
+                   "close_rate": close_f, "response_time": response_f}
+        total = 10 * (w["capacity"] * factors["capacity"] + w["specialization"] * factors["specialization"]
+                      + w["close_rate"] * close_f + w["response_time"] * response_f)
+        last = load.last_assigned_at.timestamp() if load.last_assigned_at else -math.inf
+        key = (-round(total, 9), last, index.get(p.name, len(index)))
+        scores.append(Score(p, factors, total, load, level, close_basis, rate, response_basis, key))
+    scores.sort(key=itemgetter(-1))
     return scores
 
 
@@ -147,7 +152,8 @@ def route(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerLoad], stat
         return None
     scores = score_candidates(lead, config, result.available, loads, rules)
     reason = f"{model}: " + explain(scores, rules)
-    return Decision(scores[0].producer.name, reason, model, score_table(scores, config, result.excluded, loads, rules))
+    return Decision(scores[0].producer.name, reason, model,
+                    partial(score_table, scores, config, result.excluded, loads, rules))
 
 
 def best_with_line(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerLoad], today: date,
@@ -170,13 +176,14 @@ def best_with_line(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerLo
         if p.role == "Producer" and p not in group and p.name not in excluded:
             excluded[p.name] = "excluded" if p.name.strip().lower() in skip else f"does not write {line.line}"
     reason = f"{model}: best available with the {line.line} line: " + explain(scores, rules)
-    return Decision(scores[0].producer.name, reason, model, score_table(scores, config, excluded, loads, rules))
+    table = partial(score_table, scores, config, excluded, loads, rules)
+    return Decision(scores[0].producer.name, reason, model, table)
 
 
 def show(x: float, places: int = 1) -> str:
     """Rounded half-up as people round by hand (84.75 -> '84.8'), after dropping float noise."""
-    exact = Decimal(f"{x:.9f}")
-    return str(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+    scale = 10 ** places
+    return f"{math.floor(round(round(x, 9) * scale, 6) + 0.5) / scale:.{places}f}"
 
 
 def num(x: float) -> str:
@@ -189,7 +196,7 @@ def explain(scores: list[Score], rules: ScoringRules) -> str:
     """'Sarah M. 86.0 = capacity 8×30% + match 10×35% + close 8.4×25% + response 10×10% (...)'."""
     top = scores[0]
     terms = " + ".join(f"{LABELS[f]} {num(v)}×{rules.weights[f]:g}%" for f, v in top.factors.items())
-    notes = ", ".join(top.notes[f] for f in top.factors)
+    notes = ", ".join(top.notes.values())
     text = f"{top.producer.name} {show(top.total)} = {terms} ({notes})"
     if len(scores) > 1:
         second = scores[1]

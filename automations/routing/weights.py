@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable
 
 from sheets_schema.models import Weight
@@ -87,32 +88,38 @@ class ScoringRules:
 
 
 def parse_weights(rows: Iterable[Weight]) -> ScoringRules:
+    """The rules of these Weights rows (parsed once per distinct tab content)."""
+    return _parse(tuple((row.factor, row.weight, row.bands) for row in rows))
+
+
+@lru_cache(maxsize=32)
+def _parse(rows: tuple[tuple[str, float | None, str], ...]) -> ScoringRules:
     weights = dict(DEFAULT_WEIGHTS)
     capacity, response = DEFAULT_CAPACITY, DEFAULT_RESPONSE
     match = dict(DEFAULT_MATCH)
     problems: list[str] = []
-    for row in rows:
-        factor = factor_key(row.factor)
+    for name, weight, text in rows:
+        factor = factor_key(name)
         if factor is None:
-            problems.append(f"unknown factor {row.factor!r} (known: {', '.join(FACTORS)})")
+            problems.append(f"unknown factor {name!r} (known: {', '.join(FACTORS)})")
             continue
-        if row.weight is not None and math.isfinite(row.weight) and row.weight >= 0:
-            weights[factor] = row.weight
-        elif row.weight is not None:
-            problems.append(f"{factor}: weight {row.weight:g} is not a percent; {DEFAULT_WEIGHTS[factor]:g} used")
-        if not row.bands.strip() or factor == "close_rate":
+        if weight is not None and math.isfinite(weight) and weight >= 0:
+            weights[factor] = weight
+        elif weight is not None:
+            problems.append(f"{factor}: weight {weight:g} is not a percent; {DEFAULT_WEIGHTS[factor]:g} used")
+        if not (text or "").strip() or factor == "close_rate":
             continue
         if factor == "specialization":
-            match, bad = _match_scores(row.bands)
+            match, bad = _match_scores(text)
         else:
-            bands, bad = parse_bands(row.bands)
+            bands, bad = parse_bands(text)
             if bands:
                 if factor == "capacity":
                     capacity = bands
                 else:
                     response = bands
             else:
-                bad = bad or [row.bands]
+                bad = bad or [text]
         if bad:
             problems.append(f"{factor}: unreadable band(s) {', '.join(bad)}")
     return ScoringRules(weights, capacity, response, match, tuple(problems))
