@@ -29,7 +29,6 @@ from automations.leads import Outcome, submit_lead
 from automations.notify import deliver_all
 from automations.ports import Message, Notifier, Store
 from automations.routing import decide
-from automations.routing.decision import render_table
 from automations.routing.round_robin import POINTER
 from sheets_schema.demo import demo_rows
 from sheets_schema.models import Lead
@@ -299,6 +298,7 @@ def demo_command(host: str, port: int) -> None:
 def route_command(zip_code: str, insurance_type: str, source: str) -> None:
     """Dry run: who would get a lead like this, and why. Nothing is stored."""
     from automations.contact import lookup_zip
+    from automations.routing.decision import render_table
     from automations.sources import attribute
     store = _store()
     config = store.config()

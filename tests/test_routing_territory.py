@@ -102,7 +102,7 @@ def test_a_named_fallback_who_is_away_gives_way_to_the_rotation():
 
 def test_an_unknown_insurance_type_outside_every_territory_rotates_among_everyone():
     decision = route(agency("territory"), "90210", "Pet Insurance")
-    assert decision.owner == "Sarah M." and "no available producer writes" in decision.reason
+    assert decision.owner == "Sarah M." and "Pet Insurance is on no row of the Lines tab" in decision.reason
 
 
 OVERLAP = [territory("South County", "10100", "10199", "James K.", "Sarah M.", "Personal Lines"),

@@ -8,6 +8,7 @@ manager. Every path returns a Decision whose reason a person can read.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Callable
 
 from sheets_schema.models import Lead
@@ -64,20 +65,27 @@ def existing_client(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerL
 def fallback(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerLoad], today, model: str) -> Decision:
     """Nobody available: least-loaded producer ignoring caps, else the manager. Never ownerless."""
     capped = screen(config.producers, lead, loads, today, cap=False)
+    table = partial(_fallback_table, config, lead, loads, today)
     if capped.available:
         chosen = min(capped.available, key=lambda p: (loads.get(p.name, ProducerLoad()).active,
                                                      _stamp(loads.get(p.name, ProducerLoad()))))
         active = loads.get(chosen.name, ProducerLoad()).active
         return Decision(chosen.name, f"{model}: every available producer is at cap; {chosen.name} has the "
-                        f"fewest open leads ({active}), cap ignored", model, fallback=True)
-    everyone = screen(config.producers, lead, loads, today, cap=False)
-    why = "; ".join(f"{n} {r}" for n, r in everyone.excluded.items() if config.producer(n).role == "Producer")
+                        f"fewest open leads ({active}), cap ignored", model, table, fallback=True)
+    why = "; ".join(f"{n} {r}" for n, r in capped.excluded.items() if config.producer(n).role == "Producer")
     for manager in config.managers:
         if manager.is_active:
             return Decision(manager.name, f"{model}: no producer available ({why or 'none configured'}); "
-                            f"assigned to manager {manager.name}", model, fallback=True)
+                            f"assigned to manager {manager.name}", model, table, fallback=True)
     return Decision("", f"{model}: nobody can take this lead ({why or 'no producers'}) and no active manager; "
-                    "fix the Producers tab", model, fallback=True)
+                    "fix the Producers tab", model, table, fallback=True)
+
+
+def _fallback_table(config: AgencyConfig, lead: Lead, loads: dict[str, ProducerLoad], today) -> tuple[dict, ...]:
+    result = screen(config.producers, lead, loads, today)
+    return tuple({"producer": p.name, "open": loads.get(p.name, ProducerLoad()).active,
+                  "verdict": result.why_not(p.name) or "available"}
+                 for p in config.producers if p.role == "Producer")
 
 
 def _stamp(load: ProducerLoad) -> float:

@@ -153,8 +153,12 @@ def _fallback(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerLoad], 
         return None
     last = state.get(POINTER, "")
     chosen, _ = next_in_rotation(list(config.producers), group, last)
-    how = (f"next in rotation among producers with the {line.line} line" if with_line
-           else "next in rotation (no available producer writes " + (line.line or "this line") + ")")
+    if with_line:
+        how = f"next in rotation among producers with the {line.line} line"
+    elif line.line:
+        how = f"next in rotation (no available producer writes {line.line})"
+    else:
+        how = f"next in rotation ({lead.insurance_type or 'the type'} is on no row of the Lines tab)"
     reason = f"{model}: {where}; fallback round-robin → {chosen.name}, {how}"
     no_line = {p.name: f"does not write {line.line}" for p in result.available if with_line and p not in with_line}
     table = partial(_table, chosen, config, result, loads, hits, line, no_line, rotation=True)

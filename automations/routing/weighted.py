@@ -16,8 +16,8 @@ score is rounded to one decimal; comparisons use the exact value.
 from __future__ import annotations
 
 import math
-from functools import partial
 from datetime import date, datetime
+from functools import partial
 from operator import itemgetter
 from typing import Iterable, NamedTuple
 
@@ -172,8 +172,9 @@ def best_with_line(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerLo
     rules = parse_weights(config.weights)
     scores = score_candidates(lead, config, group, loads, rules)
     excluded = dict(result.excluded)
+    chosen = {p.name for p in group}
     for p in config.producers:
-        if p.role == "Producer" and p not in group and p.name not in excluded:
+        if p.role == "Producer" and p.name not in chosen and p.name not in excluded:
             excluded[p.name] = "excluded" if p.name.strip().lower() in skip else f"does not write {line.line}"
     reason = f"{model}: best available with the {line.line} line: " + explain(scores, rules)
     table = partial(score_table, scores, config, excluded, loads, rules)
@@ -234,7 +235,7 @@ def score_table(scores: list[Score], config: AgencyConfig, excluded: dict[str, s
                 loads: dict[str, ProducerLoad], rules: ScoringRules) -> tuple[dict, ...]:
     """All producers: factors and score for candidates, why not for the others; best first."""
     top = scores[0]
-    rows = [{"producer": s.producer.name, "open": loads.get(s.producer.name, _EMPTY).active,
+    rows = [{"producer": s.producer.name, "open": s.load.active,
              "capacity": num(s.factors["capacity"]), "match": num(s.factors["specialization"]),
              "close": num(s.factors["close_rate"]), "response": num(s.factors["response_time"]),
              "score": show(s.total), "verdict": verdict(s, top, rules)} for s in scores]
