@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable
+from types import MappingProxyType
+from typing import Iterable, Mapping
 
 from sheets_schema.models import Weight
 
@@ -74,10 +75,10 @@ def band_score(value: float, bands: tuple[Band, ...]) -> float:
 
 @dataclass(frozen=True)
 class ScoringRules:
-    weights: dict[str, float]  # factor -> percent
+    weights: Mapping[str, float]  # factor -> percent (read-only: rules are cached and shared)
     capacity_bands: tuple[Band, ...] = DEFAULT_CAPACITY
     response_bands: tuple[Band, ...] = DEFAULT_RESPONSE
-    match_scores: dict[str, float] | None = None
+    match_scores: Mapping[str, float] | None = None
     problems: tuple[str, ...] = ()  # what was unreadable and replaced by a default
 
     def match_score(self, level: str) -> float:
@@ -122,7 +123,7 @@ def _parse(rows: tuple[tuple[str, float | None, str], ...]) -> ScoringRules:
                 bad = bad or [text]
         if bad:
             problems.append(f"{factor}: unreadable band(s) {', '.join(bad)}")
-    return ScoringRules(weights, capacity, response, match, tuple(problems))
+    return ScoringRules(MappingProxyType(weights), capacity, response, MappingProxyType(match), tuple(problems))
 
 
 def _match_scores(text: str) -> tuple[dict[str, float], list[str]]:
