@@ -20,7 +20,8 @@ from .decision import Decision
 POINTER = "round_robin_pointer"
 
 
-def next_in_rotation(roster: list[Producer], eligible: Iterable[Producer], last: str) -> tuple[Producer | None, list[Producer]]:
+def next_in_rotation(roster: list[Producer], eligible: Iterable[Producer],
+                     last: str) -> tuple[Producer | None, list[Producer]]:
     """The first eligible producer after `last` in tab order, and those passed over on the way."""
     allowed = {p.name for p in eligible}
     names = [p.name for p in roster]
@@ -42,7 +43,8 @@ def route(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerLoad], stat
     chosen, passed = next_in_rotation(roster, result.available, last)
     skipped = [f"{p.name} ({result.why_not(p.name)})" for p in passed
                if result.why_not(p.name) and p.role == "Producer"]
-    reason = f"{model}: {chosen.name} is next in rotation" + (f" after {last}" if any(p.name == last for p in roster) else "")
+    after = f" after {last}" if any(p.name == last for p in roster) else ""
+    reason = f"{model}: {chosen.name} is next in rotation{after}"
     if skipped:
         reason += "; skipped " + ", ".join(skipped)
     table = partial(rotation_table, roster, result, loads, chosen)

@@ -160,7 +160,8 @@ def _fallback(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerLoad], 
     else:
         how = f"next in rotation ({lead.insurance_type or 'the type'} is on no row of the Lines tab)"
     reason = f"{model}: {where}; fallback round-robin → {chosen.name}, {how}"
-    no_line = {p.name: f"does not write {line.line}" for p in result.available if with_line and p not in with_line}
+    writers = {p.name for p in with_line}  # by name: comparing pydantic rows field by field is slow
+    no_line = {p.name: f"does not write {line.line}" for p in result.available if writers and p.name not in writers}
     table = partial(_table, chosen, config, result, loads, hits, line, no_line, rotation=True)
     return Decision(chosen.name, reason, model, table, {POINTER: chosen.name})
 

@@ -29,9 +29,11 @@ from .availability import screen
 from .decision import Decision
 from .lines import LeadLine, covers, lead_line
 from .territory import zip5, zip_range
-from .weights import DEFAULT_RULES, MIN_HISTORY, NO_RESPONSE_DATA, ScoringRules, band_score, parse_weights
+from .weights import (DEFAULT_MATCH, DEFAULT_RULES, MIN_HISTORY, NO_RESPONSE_DATA, ScoringRules, band_score,
+                      parse_weights)
 
 NO_HISTORY = 5.5
+FACTOR_ORDER = ("capacity", "specialization", "close_rate", "response_time")
 LABELS = {"capacity": "capacity", "specialization": "match", "close_rate": "close", "response_time": "response"}
 _EMPTY = ProducerLoad()
 
@@ -129,14 +131,19 @@ def score_candidates(lead: Lead, config: AgencyConfig, candidates: Iterable[Prod
     close = close_rate_factors(mine)
     response = response_factors(mine, rules)
     index = {p.name: i for i, p in enumerate(config.producers)}
-    w = {f: v / 100 for f, v in rules.weights.items()}
+    w_capacity, w_match, w_close, w_response = (rules.weights[f] / 100 for f in FACTOR_ORDER)
+    bands, match_scores = rules.capacity_bands, rules.match_scores or DEFAULT_MATCH
     scores = []
+    # the hot loop of `decide`: helpers are inlined here (match_level, capacity_score, match_score)
     for p, load, (close_f, close_basis, rate), (response_f, response_basis) in zip(candidates, mine, close, response):
-        level = match_level(p, line, owners)
-        factors = {"capacity": capacity_score(load.active, rules), "specialization": rules.match_score(level),
-                   "close_rate": close_f, "response_time": response_f}
-        total = 10 * (w["capacity"] * factors["capacity"] + w["specialization"] * factors["specialization"]
-                      + w["close_rate"] * close_f + w["response_time"] * response_f)
+        level = line.level(p.lines)
+        if level == "line" and p.name.strip().lower() in owners:
+            level = "territory+line"
+        capacity_f = band_score(load.active, bands)
+        match_f = match_scores[level]
+        total = 10 * (w_capacity * capacity_f + w_match * match_f + w_close * close_f + w_response * response_f)
+        factors = {"capacity": capacity_f, "specialization": match_f, "close_rate": close_f,
+                   "response_time": response_f}
         last = load.last_assigned_at.timestamp() if load.last_assigned_at else -math.inf
         key = (-round(total, 9), last, index.get(p.name, len(index)))
         scores.append(Score(p, factors, total, load, level, close_basis, rate, response_basis, key))
