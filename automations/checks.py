@@ -117,11 +117,11 @@ def _territories(config: AgencyConfig, today: date, add: Add) -> None:
                 add("error", "Territories", f"{label}: {_unknown(who, config)}")
         if t.backup.strip() and t.backup.strip().lower() == t.producer.strip().lower():
             add("warning", "Territories", f"{label}: the Backup is the Producer")
-        owner, backup = _away(config, t.producer, today), _away(config, t.backup or _own_backup(config, t.producer),
-                                                                 today)
-        if owner and backup:
-            add(level, "Territories", f"{label}: producer {t.producer.strip()} {owner} and backup "
-                                      f"{(t.backup or _own_backup(config, t.producer)).strip() or '(none)'} {backup}; "
+        backup_name = (t.backup or _own_backup(config, t.producer)).strip()
+        owner, backup = _away(config, t.producer, today), _away(config, backup_name, today)
+        if owner and backup and config.producer(t.producer) is not None:  # unknown names are reported above
+            backup_text = f"backup {backup_name} {backup}" if backup_name else "no backup"
+            add(level, "Territories", f"{label}: producer {t.producer.strip()} {owner} and {backup_text}; "
                                       "its leads go to the Territory Fallback")
         known_lines = [l.line for l in config.lines if l.line.strip()]
         for focus in t.line_focus:
