@@ -1,11 +1,13 @@
-"""The Weights tab, parsed once per decision into `ScoringRules` (pure, never raises).
+"""The Weights tab, parsed into `ScoringRules` (pure, never raises; cached per distinct tab content).
 
 Rows: capacity, specialization, close_rate, response_time, each with a Weight (%) and,
 for capacity and response_time, bands written 'limit:score' with exclusive upper limits:
 "5:10, 10:8, 15:6, 20:4, *:2" means fewer than 5 active leads score 10, 5-9 score 8 ...
 and anything else 2. Specialization's bands name its four levels
 ("territory+line:10, line:8, related:6, none:4"). A blank or unreadable cell keeps the
-guide's default; `leadrouter check` says which cells were unreadable.
+guide's default; `leadrouter check` says which cells were unreadable. Weights that do not
+sum to 100 are used as written (the ranking does not change with the scale) and `check`
+reports them as an error.
 """
 from __future__ import annotations
 
