@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from automations.config import AgencyConfig
@@ -73,7 +73,7 @@ def agencies(draw):
     return config, loads, {"round_robin_pointer": pointer} if pointer else {}
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(agencies(), ZIPS, st.sampled_from(TYPES))
 def test_an_available_producer_always_means_exactly_one_available_owner(agency, zip_code, insurance_type):
     config, loads, state = agency
@@ -88,7 +88,7 @@ def test_an_available_producer_always_means_exactly_one_available_owner(agency, 
     assert decision.reason.startswith(config.settings.routing_model)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(agencies(), ZIPS, st.sampled_from(TYPES))
 def test_the_weighted_winner_has_the_highest_exact_score(agency, zip_code, insurance_type):
     config, loads, _ = agency
@@ -101,7 +101,7 @@ def test_the_weighted_winner_has_the_highest_exact_score(agency, zip_code, insur
     assert all(1 <= f <= 10 for s in scores for f in s.factors.values() if s.factors)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(agencies(), st.integers(1, 60))
 def test_round_robin_keeps_every_available_producer_within_one_lead(agency, n):
     config, _, state = agency
