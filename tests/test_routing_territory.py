@@ -152,9 +152,11 @@ def test_malformed_and_reversed_ranges_never_crash_routing():
     assert route(config, "10051").owner == "Sarah M."  # no territory: rotation from the top
 
 
-def test_zips_keep_their_leading_zeros():
-    config = agency("territory", territories=[territory("Boston", "02100", "02199", "James K.")])
+def test_zips_keep_their_leading_zeros_even_when_a_sheet_stored_them_as_numbers():
+    config = agency("territory", territories=[territory("Boston", "02100", "02199", "James K."),
+                                              territory("Cambridge", 2200, "2299.0", "Rachel T.")])
     assert route(config, "02134").owner == "James K."
+    assert route(config, "02238").owner == "Rachel T."
 
 
 def test_the_table_shows_every_producers_part_and_why_they_did_not_win():

@@ -25,7 +25,7 @@ from .lines import LeadLine, covers, lead_line
 from .round_robin import POINTER, next_in_rotation
 
 ROTATION_WORDS = {"", "round_robin", "rotation", "roundrobin"}
-_ZIP = re.compile(r"\s*(\d{3,5})(?:-\d{4})?\s*")
+_ZIP = re.compile(r"\s*(\d{3,5})(?:\.0+)?(?:-\d{4})?\s*")  # '02134', '2134' (a numeric cell), '10001-1234'
 _LEVEL_RANK = {"line": 0, "related": 1, "none": 2}
 
 
