@@ -16,7 +16,7 @@ from sheets_schema.models import Lead
 from ..config import AgencyConfig
 from ..ports import ProducerLoad
 from . import round_robin, territory, weighted
-from .availability import screen, unavailable_reason
+from .availability import NO_LOAD, screen, unavailable_reason
 from .clients import find_client
 from .decision import Decision
 from .reassignment import reassignment
@@ -55,7 +55,7 @@ def existing_client(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerL
     csr = config.producer(client.csr)
     if csr is None:
         return None
-    why = unavailable_reason(csr, lead, loads.get(csr.name, ProducerLoad()), today,
+    why = unavailable_reason(csr, lead, loads.get(csr.name, NO_LOAD), today,
                              roles=("CSR", "Producer", "Manager"))
     if why:
         return None
@@ -67,9 +67,9 @@ def fallback(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerLoad], t
     capped = screen(config.producers, lead, loads, today, cap=False)
     table = partial(_fallback_table, config, lead, loads, today)
     if capped.available:
-        chosen = min(capped.available, key=lambda p: (loads.get(p.name, ProducerLoad()).active,
-                                                     _stamp(loads.get(p.name, ProducerLoad()))))
-        active = loads.get(chosen.name, ProducerLoad()).active
+        chosen = min(capped.available, key=lambda p: (loads.get(p.name, NO_LOAD).active,
+                                                     _stamp(loads.get(p.name, NO_LOAD))))
+        active = loads.get(chosen.name, NO_LOAD).active
         return Decision(chosen.name, f"{model}: every available producer is at cap; {chosen.name} has the "
                         f"fewest open leads ({active}), cap ignored", model, table, fallback=True)
     why = "; ".join(f"{n} {r}" for n, r in capped.excluded.items() if config.producer(n).role == "Producer")
@@ -83,7 +83,7 @@ def fallback(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerLoad], t
 
 def _fallback_table(config: AgencyConfig, lead: Lead, loads: dict[str, ProducerLoad], today) -> tuple[dict, ...]:
     result = screen(config.producers, lead, loads, today)
-    return tuple({"producer": p.name, "open": loads.get(p.name, ProducerLoad()).active,
+    return tuple({"producer": p.name, "open": loads.get(p.name, NO_LOAD).active,
                   "verdict": result.why_not(p.name) or "available"}
                  for p in config.producers if p.role == "Producer")
 

@@ -15,7 +15,7 @@ from sheets_schema.models import Lead
 
 from ..config import AgencyConfig
 from ..ports import ProducerLoad
-from .availability import unavailable_reason
+from .availability import NO_LOAD, unavailable_reason
 from .decision import Decision
 from .territory import territory_backup
 from .weighted import best_with_line, capacity_score, num
@@ -37,7 +37,7 @@ def reassignment(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerLoad
     elif backup is not None and backup.name.strip().lower() in skip:
         note = f"backup {backup.name} already had it"
     elif backup is not None:
-        load = loads.get(backup.name, ProducerLoad())
+        load = loads.get(backup.name, NO_LOAD)
         why = unavailable_reason(backup, lead, load, today)
         capacity = capacity_score(load.active, parse_weights(config.weights))
         if not why and capacity > MIN_BACKUP_CAPACITY:

@@ -14,7 +14,7 @@ from sheets_schema.models import Lead, Producer
 
 from ..config import AgencyConfig
 from ..ports import ProducerLoad
-from .availability import Screen, screen
+from .availability import NO_LOAD, Screen, screen
 from .decision import Decision
 
 POINTER = "round_robin_pointer"
@@ -59,6 +59,6 @@ def rotation_table(roster: list[Producer], result: Screen, loads: dict[str, Prod
             continue
         why = result.why_not(p.name) or (not_eligible or {}).get(p.name, "")
         verdict = "winner" if p.name == chosen.name else (why or "later in rotation")
-        rows.append({"producer": p.name, "open": loads.get(p.name, ProducerLoad()).active,
+        rows.append({"producer": p.name, "open": loads.get(p.name, NO_LOAD).active,
                      "available": "no" if result.why_not(p.name) else "yes", "verdict": verdict})
     return tuple(rows)

@@ -19,7 +19,7 @@ from sheets_schema.models import Lead, Producer, Territory
 
 from ..config import AgencyConfig
 from ..ports import ProducerLoad
-from .availability import Screen, screen
+from .availability import NO_LOAD, Screen, screen
 from .decision import Decision
 from .lines import LeadLine, covers, lead_line
 from .round_robin import POINTER, next_in_rotation
@@ -212,7 +212,7 @@ def _table(chosen: Producer, config: AgencyConfig, result: Screen, loads: dict[s
         else:
             verdict = "no territory for this ZIP"
         rows.append({"producer": p.name, "territory": ", ".join(mine) or "-", "lines": ", ".join(p.lines) or "-",
-                     "open": loads.get(p.name, ProducerLoad()).active, "verdict": verdict})
+                     "open": loads.get(p.name, NO_LOAD).active, "verdict": verdict})
     return tuple(rows)
 
 

@@ -16,7 +16,7 @@ score is rounded to one decimal; comparisons use the exact value.
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from functools import partial
 from operator import itemgetter
 from typing import Iterable, NamedTuple
@@ -25,7 +25,7 @@ from sheets_schema.models import Lead, Producer
 
 from ..config import AgencyConfig
 from ..ports import ProducerLoad
-from .availability import screen
+from .availability import NO_LOAD, screen
 from .decision import Decision
 from .lines import LeadLine, covers, lead_line
 from .territory import zip5, zip_range
@@ -33,9 +33,9 @@ from .weights import (DEFAULT_MATCH, DEFAULT_RULES, MIN_HISTORY, NO_RESPONSE_DAT
                       parse_weights)
 
 NO_HISTORY = 5.5
+NEVER = datetime.min.replace(tzinfo=timezone.utc)  # last assignment of someone never assigned
 FACTOR_ORDER = ("capacity", "specialization", "close_rate", "response_time")
 LABELS = {"capacity": "capacity", "specialization": "match", "close_rate": "close", "response_time": "response"}
-_EMPTY = ProducerLoad()
 
 
 class Score(NamedTuple):
@@ -48,7 +48,7 @@ class Score(NamedTuple):
     close_basis: str  # own | team average | no history | no binds yet
     close_rate: float | None  # the rate the close factor used
     response_basis: str  # own | team mean | no data
-    key: tuple[float, float, int]  # best first; ties to the least recently assigned, then tab order
+    key: tuple[int, datetime, int]  # best first; ties to the least recently assigned, then tab order
 
     @property
     def last_assigned_at(self) -> datetime | None:
@@ -127,7 +127,7 @@ def score_candidates(lead: Lead, config: AgencyConfig, candidates: Iterable[Prod
     candidates = list(candidates)
     line = lead_line(lead, config)
     owners = territory_owners(lead.zip, config)
-    mine = [loads.get(p.name, _EMPTY) for p in candidates]
+    mine = [loads.get(p.name, NO_LOAD) for p in candidates]
     close = close_rate_factors(mine)
     response = response_factors(mine, rules)
     index = {p.name: i for i, p in enumerate(config.producers)}
@@ -144,8 +144,10 @@ def score_candidates(lead: Lead, config: AgencyConfig, candidates: Iterable[Prod
         total = 10 * (w_capacity * capacity_f + w_match * match_f + w_close * close_f + w_response * response_f)
         factors = {"capacity": capacity_f, "specialization": match_f, "close_rate": close_f,
                    "response_time": response_f}
-        last = load.last_assigned_at.timestamp() if load.last_assigned_at else -math.inf
-        key = (-round(total, 9), last, index.get(p.name, len(index)))
+        last = load.last_assigned_at or NEVER
+        if last.tzinfo is None:  # row models give aware times; a naive one must not crash the sort
+            last = last.replace(tzinfo=timezone.utc)
+        key = (-exact(total), last, index.get(p.name, len(index)))
         scores.append(Score(p, factors, total, load, level, close_basis, rate, response_basis, key))
     scores.sort(key=itemgetter(-1))
     return scores
@@ -188,6 +190,11 @@ def best_with_line(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerLo
     return Decision(scores[0].producer.name, reason, model, table)
 
 
+def exact(score: float) -> int:
+    """The score in billionths: equal here means tied (float noise below 1e-9 is not a difference)."""
+    return math.floor(score * 1e9 + 0.5)
+
+
 def show(x: float, places: int = 1) -> str:
     """Rounded half-up as people round by hand (84.75 -> '84.8'), after dropping float noise."""
     scale = 10 ** places
@@ -208,7 +215,7 @@ def explain(scores: list[Score], rules: ScoringRules) -> str:
     text = f"{top.producer.name} {show(top.total)} = {terms} ({notes})"
     if len(scores) > 1:
         second = scores[1]
-        if round(second.total, 9) == round(top.total, 9):
+        if second.key[0] == top.key[0]:
             text += f"; tied with {second.producer.name}, {_tie_reason(top, second)}"
         else:
             text += f"; next {second.producer.name} {_shown(second.total, top.total)}"
@@ -229,7 +236,7 @@ def _tie_reason(top: Score, other: Score) -> str:
 def verdict(s: Score, top: Score, rules: ScoringRules) -> str:
     if s is top:
         return "winner"
-    if round(s.total, 9) == round(top.total, 9):
+    if s.key[0] == top.key[0]:
         return "tie; " + ("assigned more recently" if s.last_assigned_at != top.last_assigned_at
                           else "listed later on the Producers tab")
     gaps = {f: rules.weights[f] * (top.factors[f] - s.factors[f]) for f in top.factors}
@@ -249,7 +256,7 @@ def score_table(scores: list[Score], config: AgencyConfig, excluded: dict[str, s
     scored = {s.producer.name for s in scores}
     for p in config.producers:
         if p.role == "Producer" and p.name not in scored:
-            rows.append({"producer": p.name, "open": loads.get(p.name, _EMPTY).active, "capacity": "-",
+            rows.append({"producer": p.name, "open": loads.get(p.name, NO_LOAD).active, "capacity": "-",
                          "match": "-", "close": "-", "response": "-", "score": "-",
                          "verdict": f"unavailable: {excluded.get(p.name, 'not a candidate')}"})
     return tuple(rows)
