@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from automations.config import AgencyConfig  # noqa: E402
 from automations.ports import ProducerLoad  # noqa: E402
 from automations.routing import decide  # noqa: E402
-from automations.routing.lines import covers, lead_line  # noqa: E402
+from automations.routing.lines import lead_line  # noqa: E402
 from sheets_schema.demo import demo_rows  # noqa: E402
 from sheets_schema.models import Lead  # noqa: E402
 
