@@ -318,6 +318,7 @@ def demo_command(host: str, port: int) -> None:
 def route_command(zip_code: str, insurance_type: str, source: str) -> None:
     """Dry run: who would get a lead like this, and why. Nothing is stored."""
     from automations.contact import lookup_zip
+    from automations.routing.decision import render_table
     from automations.sources import attribute
     store = _store()
     config = store.config()
@@ -333,9 +334,9 @@ def route_command(zip_code: str, insurance_type: str, source: str) -> None:
     decision = decide(lead, config, store.workload(now), state, now)
     click.echo(f"ZIP {place.zip5} ({place.county or 'unknown county'}, {place.state or '?'}), "
                f"{insurance_type} ({lead.line or 'no line'}), source {source_name}")
-    click.echo(f"Model: {decision.model}")
-    for row in decision.table:
-        click.echo("  " + "  ".join(f"{k}={v}" for k, v in row.items()))
+    click.echo(f"Model: {decision.model}" + (" (fallback: nobody available)" if decision.fallback else ""))
+    for text in render_table(decision.table):
+        click.echo("  " + text)
     click.echo(f"Winner: {decision.owner or '(nobody)'}")
     click.echo(f"Why: {decision.reason}")
 

@@ -1,19 +1,26 @@
 """`leadrouter check`: what in the config tabs would break or surprise routing.
 
-Pure: takes an AgencyConfig, returns problems with the tab they are on. Errors stop
-routing from doing what the owner meant; warnings are worth a look.
+Pure: takes an AgencyConfig (and the day to judge Out Until against), returns problems
+with the tab they are on. Errors stop routing from doing what the owner meant (exit 1);
+warnings are worth a look.
 """
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Callable
 
 from sheets_schema.tabs import ROUTING_MODELS
 
 from .config import AgencyConfig
 from .contact import normalize_phone
+from .routing.lines import covers
+from .routing.territory import ROTATION_WORDS, zip5, zip_range
+from .routing.weights import FACTORS, factor_key, parse_weights
 from .templates import unknown_placeholders
 
-FACTORS = ("capacity", "specialization", "close_rate", "response_time")
+__all__ = ["FACTORS", "Problem", "check_config"]
 
 
 @dataclass(frozen=True)
@@ -23,23 +30,60 @@ class Problem:
     message: str
 
 
-def check_config(config: AgencyConfig) -> list[Problem]:
-    problems: list[Problem] = []
-    add = lambda level, tab, msg: problems.append(Problem(level, tab, msg))  # noqa: E731
-    names = {p.name.strip().lower() for p in config.producers}
+Add = Callable[[str, str, str], None]
 
+
+def check_config(config: AgencyConfig, today: date | None = None) -> list[Problem]:
+    problems: list[Problem] = []
+    add: Add = lambda level, tab, msg: problems.append(Problem(level, tab, msg))  # noqa: E731
+    today = today or datetime.now(config.settings.tz).date()
+    _producers(config, add)
+    _settings(config, add)
+    _territories(config, today, add)
+    _weights(config, add)
+    _lines(config, add)
+    for c in config.clients:
+        if c.csr.strip() and config.producer(c.csr) is None:
+            add("error", "Clients", f"{c.name or c.email or c.phone}: CSR {_unknown(c.csr, config)}")
+    for t in config.templates:
+        for name in sorted(unknown_placeholders(t)):
+            add("warning", "Templates", f"{t.key}: unknown placeholder [{name}]")
+    return problems
+
+
+def _unknown(name: str, config: AgencyConfig) -> str:
+    """"'Sara M.' matches no producer (did you mean Sarah M.?)"."""
+    close = difflib.get_close_matches(name.strip(), [p.name for p in config.producers], n=1, cutoff=0.6)
+    return f"{name.strip()!r} matches no producer" + (f" (did you mean {close[0]}?)" if close else "")
+
+
+def _producers(config: AgencyConfig, add: Add) -> None:
     producers = [p for p in config.producers if p.role == "Producer"]
     if not any(p.is_active for p in producers):
         add("error", "Producers", "no active producer: every lead would go to the manager")
     if not config.managers:
         add("warning", "Producers", "no Manager: escalation alerts have nobody to go to")
+    seen: set[str] = set()
+    known_lines = [l.line for l in config.lines if l.line.strip()]
     for p in config.producers:
+        key = p.name.strip().lower()
+        if key in seen:
+            add("error", "Producers", f"{p.name}: listed twice; leads and replies cannot tell them apart")
+        seen.add(key)
         if p.mobile and not normalize_phone(p.mobile):
             add("error", "Producers", f"{p.name}: Mobile {p.mobile!r} is not a valid phone number")
         if p.role == "Producer" and not p.lines:
             add("warning", "Producers", f"{p.name}: no Lines, so never a specialization match")
-        if p.backup and p.backup.strip().lower() not in names:
-            add("error", "Producers", f"{p.name}: Backup {p.backup!r} matches no producer")
+        for line in p.lines:
+            if known_lines and not any(covers([line], k) or covers([k], line) for k in known_lines):
+                add("warning", "Producers", f"{p.name}: line {line!r} is no Line on the Lines tab")
+        if p.backup and config.producer(p.backup) is None:
+            add("error", "Producers", f"{p.name}: Backup {_unknown(p.backup, config)}")
+        if p.max_active_leads is not None and p.max_active_leads <= 0 and p.role == "Producer":
+            add("warning", "Producers", f"{p.name}: Max Active Leads {p.max_active_leads} means no new leads ever")
+        for state in p.licensed_states:
+            if len(state.strip()) != 2 or not state.strip().isalpha():
+                add("warning", "Producers", f"{p.name}: Licensed State {state!r} is not a two-letter state")
         if p.push_webhook.strip() and not p.push_webhook.strip().lower().startswith(("https://", "http://")):
             add("warning", "Producers", f"{p.name}: Push Webhook is not an http(s) URL; reminders go by text")
     mobiles: dict[str, str] = {}
@@ -51,22 +95,121 @@ def check_config(config: AgencyConfig) -> list[Problem]:
         elif number:
             mobiles[number] = p.name
 
+
+def _settings(config: AgencyConfig, add: Add) -> None:
     if config.settings.routing_model not in ROUTING_MODELS:
         add("error", "Settings", f"Routing Model {config.settings.routing_model!r} is not one of "
-                                 f"{', '.join(ROUTING_MODELS)}")
+                                 f"{', '.join(ROUTING_MODELS)}; round_robin is used")
+    fallback = config.settings.territory_fallback.strip()
+    if fallback.lower().replace(" ", "_").replace("-", "_") not in ROTATION_WORDS and config.producer(fallback) is None:
+        add("error", "Settings", f"Territory Fallback {_unknown(fallback, config)} (use round_robin or a name)")
 
+
+def _territories(config: AgencyConfig, today: date, add: Add) -> None:
+    level = "error" if config.settings.routing_model == "territory" else "warning"
+    ranges = []
     for t in config.territories:
+        label = t.territory or f"ZIP {t.zip_from}"
+        r = zip_range(t)
+        if r is None:
+            bad = t.zip_from if zip5(t.zip_from) is None else t.zip_to
+            add("error", "Territories", f"{label}: {bad!r} is not a ZIP code; the range is ignored")
+            continue
+        if r.swapped:
+            add("warning", "Territories", f"{label}: ZIP From is above ZIP To; read as {r}")
+        if not _has_known_zip(r.lo, r.hi):
+            add("warning", "Territories", f"{label}: no known ZIP code in {r}")
+        ranges.append((t, r))
+        if not t.producer.strip():
+            add("error", "Territories", f"{label}: no Producer")
         for who in (t.producer, t.backup):
-            if who and who.strip().lower() not in names:
-                add("error", "Territories", f"{t.territory}: {who!r} matches no producer")
+            if who.strip() and config.producer(who) is None:
+                add("error", "Territories", f"{label}: {_unknown(who, config)}")
+        if t.backup.strip() and t.backup.strip().lower() == t.producer.strip().lower():
+            add("warning", "Territories", f"{label}: the Backup is the Producer")
+        backup_name = (t.backup or _own_backup(config, t.producer)).strip()
+        owner, backup = _away(config, t.producer, today), _away(config, backup_name, today)
+        if owner and backup and config.producer(t.producer) is not None:  # unknown names are reported above
+            backup_text = f"backup {backup_name} {backup}" if backup_name else "no backup"
+            add(level, "Territories", f"{label}: producer {t.producer.strip()} {owner} and {backup_text}; "
+                                      "its leads go to the Territory Fallback")
+        known_lines = [l.line for l in config.lines if l.line.strip()]
+        for focus in t.line_focus:
+            if known_lines and not any(covers([focus], k) for k in known_lines):
+                add("warning", "Territories", f"{label}: Line Focus {focus!r} names no Line on the Lines tab")
+    for i, (a, ra) in enumerate(ranges):
+        for b, rb in ranges[i + 1:]:
+            if ra.lo <= rb.hi and rb.lo <= ra.hi:
+                lo, hi = max(ra.lo, rb.lo), min(ra.hi, rb.hi)
+                same_focus = {f.lower() for f in a.line_focus} == {f.lower() for f in b.line_focus}
+                how = ("same Line Focus, so the narrower range, else the row listed first, wins" if same_focus
+                       else "the territory whose Line Focus fits the lead's line wins")
+                add("warning", "Territories", f"{a.territory} and {b.territory} overlap on "
+                                              f"{lo if lo == hi else f'{lo}–{hi}'}: {how}")
 
-    weights = {w.factor.strip().lower(): w.weight for w in config.weights if w.factor.strip().lower() in FACTORS}
-    if weights:
-        total = sum(v or 0 for v in weights.values())
+
+def _own_backup(config: AgencyConfig, name: str) -> str:
+    p = config.producer(name) if name.strip() else None
+    return p.backup if p else ""
+
+
+def _away(config: AgencyConfig, name: str, today: date) -> str:
+    """Why this person cannot take territory leads today, whatever the lead ('' if they can)."""
+    if not name.strip():
+        return "not set"
+    p = config.producer(name)
+    if p is None:
+        return "matches no producer"
+    if p.role != "Producer":
+        return f"is a {p.role} (not in rotation)"
+    if not p.is_active:
+        return "inactive"
+    if p.is_out(today):
+        return f"out until {p.out_until.isoformat()}"
+    return ""
+
+
+def _has_known_zip(lo: str, hi: str) -> bool:
+    """Whether the offline ZIP data has a ZIP in lo..hi (looked up by 3-digit prefix; huge ranges pass)."""
+    import zipcodes
+    first, last = int(lo[:3]), int(hi[:3])
+    if last - first > 50:
+        return True
+    for prefix in range(first, last + 1):
+        if any(lo <= z["zip_code"] <= hi for z in zipcodes.similar_to(f"{prefix:03d}")):
+            return True
+    return False
+
+
+def _weights(config: AgencyConfig, add: Add) -> None:
+    rules = parse_weights(config.weights)
+    for problem in rules.problems:
+        add("error" if "unreadable" in problem or "not a percent" in problem else "warning", "Weights", problem)
+    given = {factor_key(w.factor) for w in config.weights if w.weight is not None} - {None}
+    if config.weights:
+        for factor in FACTORS:
+            if factor not in given:
+                add("warning", "Weights", f"{factor}: no weight; the default {rules.weights[factor]:g} is used")
+        total = sum(rules.weights.values())
         if abs(total - 100) > 0.01:
-            add("error", "Weights", f"factor weights sum to {total:g}, not 100")
+            hint = " (write percents: 30, not 0.3)" if abs(total - 1) < 0.01 else ""
+            add("error", "Weights", f"factor weights sum to {total:g}, not 100{hint}")
+    for row in config.weights:
+        if factor_key(row.factor) in ("capacity", "response_time") and row.bands.strip() \
+                and "*" not in row.bands:
+            add("warning", "Weights", f"{row.factor}: no '*' band; values past the last limit keep its score")
 
-    for t in config.templates:
-        for name in sorted(unknown_placeholders(t)):
-            add("warning", "Templates", f"{t.key}: unknown placeholder [{name}]")
-    return problems
+
+def _lines(config: AgencyConfig, add: Add) -> None:
+    seen: set[str] = set()
+    lines = [l.line for l in config.lines if l.line.strip()]
+    for row in config.lines:
+        key = row.insurance_type.strip().lower()
+        if key in seen:
+            add("warning", "Lines", f"{row.insurance_type}: listed twice; the first row is used")
+        seen.add(key)
+        if not row.line.strip():
+            add("warning", "Lines", f"{row.insurance_type}: no Line, so no producer ever matches it")
+        for related in row.related_lines:
+            if not any(covers([l], related) for l in lines):
+                add("warning", "Lines", f"{row.insurance_type}: related line {related!r} is no Line on this tab")

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Iterator
 
 from sqlalchemy import (
     Column as SqlColumn, Float, Index, bindparam, Integer, MetaData, String, Table, Text, and_, create_engine, event, func,
-    insert, or_, select, text, update,
+    insert, or_, select, update,
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError

@@ -14,6 +14,9 @@ from sheets_schema.models import Lead, Producer
 from ..ports import ProducerLoad
 
 
+NO_LOAD = ProducerLoad()  # the load of someone with no leads; shared, so never mutated
+
+
 @dataclass(frozen=True)
 class Screen:
     available: list[Producer]
@@ -43,7 +46,7 @@ def screen(producers: tuple[Producer, ...] | list[Producer], lead: Lead, loads: 
            today: date, *, cap: bool = True, roles: tuple[str, ...] = ("Producer",)) -> Screen:
     available, excluded = [], {}
     for p in producers:
-        why = unavailable_reason(p, lead, loads.get(p.name, ProducerLoad()), today, cap=cap, roles=roles)
+        why = unavailable_reason(p, lead, loads.get(p.name, NO_LOAD), today, cap=cap, roles=roles)
         if why:
             excluded[p.name] = why
         else:
@@ -52,4 +55,4 @@ def screen(producers: tuple[Producer, ...] | list[Producer], lead: Lead, loads: 
 
 
 def is_available(p: Producer, lead: Lead, loads: dict[str, ProducerLoad], today: date) -> bool:
-    return not unavailable_reason(p, lead, loads.get(p.name, ProducerLoad()), today)
+    return not unavailable_reason(p, lead, loads.get(p.name, NO_LOAD), today)
