@@ -12,18 +12,19 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable, Iterator
 
 from sqlalchemy import (
-    Column as SqlColumn, Float, Index, Integer, MetaData, String, Table, Text, and_, create_engine, event, func,
-    insert, or_, select, text, update,
+    Column as SqlColumn, Float, Index, Integer, MetaData, String, Table, Text, and_, bindparam, create_engine, event,
+    func, insert, or_, select, text, update,
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from automations.ports import HISTORY_DAYS, ProducerLoad, Store
+from automations.ports import HISTORY_DAYS, SEQUENCE_STOPPED, WATCH_DAYS, ProducerLoad, Store
 from . import cells
 from .models import Activity, Lead
 from .tabs import ACTIVITY, LEADS, OPEN_STATUSES, TABS, Tab, snake
 
 metadata = MetaData()
+JOURNAL_CHUNK = 900  # lead ids per IN (...) query: well under every backend's parameter limit
 
 
 def _sql_type(kind: str):
@@ -161,6 +162,31 @@ class SqlStore(Store):
         with self._conn() as conn:
             return [Lead.from_row(_decode(LEADS, r)) for r in conn.execute(query)]
 
+    def watched_leads(self, now: datetime | None = None) -> list[Lead]:
+        """Filtered in SQL, so a tick decodes only the leads that may have something due."""
+        if now is None:
+            query, params = _WATCHED_ALL, {}
+        else:
+            query, params = _WATCHED_DUE, {"recent": cells.to_text("datetime", now - timedelta(days=WATCH_DAYS)),
+                                           "now": cells.to_text("datetime", now)}
+        with self._conn() as conn:
+            return [Lead.from_row(_decode(LEADS, r)) for r in conn.execute(query, params)]
+
+    def journal(self, lead_ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+        """Keyed and 'reassigned' Activity rows of these leads, by the activity_lead index."""
+        ids = list(dict.fromkeys(lead_ids))
+        out: dict[str, list[tuple[str, str]]] = {}
+        c = activity_t.c
+        with self._conn() as conn:
+            for i in range(0, len(ids), JOURNAL_CHUNK):
+                query = (select(c.lead_id, c.key, c.event)
+                         .where(and_(c.lead_id.in_(ids[i:i + JOURNAL_CHUNK]),
+                                     or_(func.coalesce(c.key, "") != "", c.event == "reassigned")))
+                         .order_by(c.row_id))
+                for lead_id, key, event in conn.execute(query):
+                    out.setdefault(lead_id, []).append((key or "", event or ""))
+        return out
+
     def find_duplicate(self, phone: str, email: str, since: datetime) -> Lead | None:
         match = []
         if phone:
@@ -209,7 +235,9 @@ class SqlStore(Store):
         if not event.key:
             raise ValueError("a claim needs a key")
         with self._tx() as conn:
-            exists = conn.execute(select(activity_t.c.row_id).where(activity_t.c.key == event.key)).first()
+            # `key != ''` lets SQLite use the partial unique index instead of scanning the journal
+            exists = conn.execute(select(activity_t.c.row_id).where(
+                and_(activity_t.c.key == event.key, activity_t.c.key != ""))).first()
             if exists:
                 return False
             try:
@@ -244,6 +272,37 @@ class SqlStore(Store):
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _blank(column):
+    return func.coalesce(column, "") == ""
+
+
+def _watched(due_only: bool):
+    """Leads a tick looks at (Store.watched_leads): untouched ones, and Status edits missing stamps.
+    With `due_only`, untouched leads assigned before :recent whose Next Follow-up is after :now,
+    or whose sequence has stopped, are left out: nothing can be due for them."""
+    c = leads_t.c
+    status = func.lower(func.trim(func.coalesce(c.status, "")))
+    untouched = _blank(c.first_contact_at)
+    if due_only:
+        recent, now = bindparam("recent"), bindparam("now")
+        stopped = (select(activity_t.c.row_id)
+                   .where(and_(activity_t.c.key == c.lead_id.concat(SEQUENCE_STOPPED), activity_t.c.key != ""))
+                   .exists())
+        untouched = and_(untouched, or_(
+            func.coalesce(c.assigned_at, "") >= recent, c.received_at >= recent,
+            and_(_blank(c.next_follow_up), ~stopped),
+            func.coalesce(c.next_follow_up, "") <= now))
+    return select(leads_t).where(or_(
+        untouched,
+        and_(status.not_in(("new", "")), _blank(c.first_contact_at)),
+        and_(status == "quoted", _blank(c.quoted_at)),
+        and_(status == "bound", _blank(c.bound_at)),
+    )).order_by(c.row_id)
+
+
+_WATCHED_ALL, _WATCHED_DUE = _watched(False), _watched(True)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
