@@ -369,6 +369,7 @@ COMMANDS = [init_command, serve_command, demo_command, route_command, leads_comm
 
 
 # ---- speed clock: tick, worker, and the scheduler inside serve ----------------------------------
+from flask.cli import with_appcontext  # noqa: E402 - kept in this section for an easy merge
 def _start_speed_clock(app: Flask):
     from automations.scheduler import SpeedClock
     wired = app.extensions["leadrouter"]
@@ -384,6 +385,7 @@ def _parse_now(text: str, tz) -> datetime:
 
 
 @click.command("tick")
+@with_appcontext
 @click.option("--now", "now_text", default=None, metavar="ISO-8601",
               help="Run as if it were this time (no offset = the agency's time zone).")
 def tick_command(now_text: str | None) -> None:
@@ -402,6 +404,7 @@ def tick_command(now_text: str | None) -> None:
 
 
 @click.command("worker")
+@with_appcontext
 def worker_command() -> None:
     """Run the speed clock (a tick every Settings "Tick Seconds") until SIGTERM or Ctrl-C."""
     import signal

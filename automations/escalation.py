@@ -88,6 +88,8 @@ def ladder(lead: Lead, config: AgencyConfig, hours: BusinessHours, journal: Jour
     waited = 0.0 if climbed else hours.minutes_between(lead.assigned_at or lead.received_at, now)
     since_arrival = hours.minutes_between(lead.received_at, now)
     due = [r for r in RUNGS if not climbed and waited >= r.minutes * factor]
+    cap_reached = journal.reassignments >= config.settings.max_reassignments
+    manager_told = False
     for rung in due:
         key = rung_key(lead, rung)
         if journal.done(key):
@@ -97,8 +99,14 @@ def ladder(lead: Lead, config: AgencyConfig, hours: BusinessHours, journal: Jour
                                   f"{due[-1].what} is due too ({waited:.0f} business min)", "escalation skipped"))
             continue
         actions.append(_rung_action(lead, rung, key, owner, config, journal, waited, factor, since_arrival))
+        manager_told = rung is RUNGS[-1] and cap_reached
     limit = MANAGER_RUNG.minutes * factor
     if since_arrival >= limit and not journal.done(manager_key):
+        if manager_told:  # one alert per pass is enough: the 30-minute rung just told the manager
+            actions.append(Action(manager_key, lead.lead_id, MANAGER_RUNG.step, "skip", "manager alert skipped: "
+                                  "the manager was alerted by the 30-minute rung in the same pass",
+                                  "escalation skipped"))
+            return actions
         actions.append(Action(
             manager_key, lead.lead_id, MANAGER_RUNG.step, "send",
             f"untouched {since_arrival:.0f} business min since arrival (limit {limit:g}): manager alerted",
