@@ -89,12 +89,17 @@ def build(store: SqlStore, n: int, rng: random.Random) -> None:
                 "bound_at": contact if status == "Bound" and not edited else None})
             events.append(Activity(time=contact, lead_id=lead_id, event="status", detail=status))
         leads.append(_encode(LEADS, lead.to_row()))
-    with store.engine.begin() as conn:
+    indexes = [*leads_t.indexes, *activity_t.indexes]
+    with store.engine.begin() as conn:  # bulk load without indexes, then build them once
+        for index in indexes:
+            index.drop(conn)
         for i in range(0, len(leads), 5000):
             conn.execute(insert(leads_t), leads[i:i + 5000])
         rows = [_encode(ACTIVITY, e.to_row()) for e in events]
         for i in range(0, len(rows), 20000):
             conn.execute(insert(activity_t), rows[i:i + 20000])
+        for index in indexes:
+            index.create(conn)
     store.set_state("lead_counter", str(1000 + n))
 
 

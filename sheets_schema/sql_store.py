@@ -46,6 +46,12 @@ Index("leads_phone", leads_t.c.phone)
 Index("leads_email", leads_t.c.email)
 Index("leads_received", leads_t.c.received_at)
 Index("leads_owner_status", leads_t.c.assigned_to, leads_t.c.status)
+# what a tick must look at (Store.watched_leads): literal SQL, so that query and index match exactly
+WATCHED = text(
+    "(coalesce(leads.first_contact_at, '') = ''"
+    " OR (lower(trim(coalesce(leads.status, ''))) = 'quoted' AND coalesce(leads.quoted_at, '') = '')"
+    " OR (lower(trim(coalesce(leads.status, ''))) = 'bound' AND coalesce(leads.bound_at, '') = ''))")
+Index("leads_watched", leads_t.c.row_id, sqlite_where=WATCHED, postgresql_where=WATCHED)
 Index("activity_lead", activity_t.c.lead_id)
 Index("activity_key", activity_t.c.key, unique=True,
       sqlite_where=activity_t.c.key != "", postgresql_where=activity_t.c.key != "")
@@ -121,6 +127,10 @@ class SqlStore(Store):
     # ---- structure ----------------------------------------------------------------
     def init(self) -> None:
         metadata.create_all(self.engine)
+        with self.engine.connect() as conn:  # indexes added since a table was created
+            for table in (leads_t, activity_t):
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
 
     def read_rows(self, tab: str) -> list[dict[str, Any]]:
         table, spec = TABLES[tab], TABS[tab]
@@ -281,25 +291,24 @@ def _blank(column):
 def _watched(due_only: bool):
     """Leads a tick looks at (Store.watched_leads): untouched ones, and Status edits missing stamps.
     With `due_only`, untouched leads assigned before :recent whose Next Follow-up is after :now,
-    or whose sequence has stopped, are left out: nothing can be due for them."""
+    or whose sequence has stopped, are left out: nothing can be due for them. The WATCHED
+    predicate is spelled exactly as the leads_watched partial index's, so the database reads
+    that small index instead of the whole Leads table."""
     c = leads_t.c
+    query = select(leads_t).where(WATCHED).order_by(c.row_id)
+    if not due_only:
+        return query
+    recent, now = bindparam("recent"), bindparam("now")
+    stopped = (select(activity_t.c.row_id)
+               .where(and_(activity_t.c.key == c.lead_id.concat(SEQUENCE_STOPPED), activity_t.c.key != ""))
+               .exists())
     status = func.lower(func.trim(func.coalesce(c.status, "")))
-    untouched = _blank(c.first_contact_at)
-    if due_only:
-        recent, now = bindparam("recent"), bindparam("now")
-        stopped = (select(activity_t.c.row_id)
-                   .where(and_(activity_t.c.key == c.lead_id.concat(SEQUENCE_STOPPED), activity_t.c.key != ""))
-                   .exists())
-        untouched = and_(untouched, or_(
-            func.coalesce(c.assigned_at, "") >= recent, c.received_at >= recent,
-            and_(_blank(c.next_follow_up), ~stopped),
-            func.coalesce(c.next_follow_up, "") <= now))
-    return select(leads_t).where(or_(
-        untouched,
-        and_(status.not_in(("new", "")), _blank(c.first_contact_at)),
-        and_(status == "quoted", _blank(c.quoted_at)),
-        and_(status == "bound", _blank(c.bound_at)),
-    )).order_by(c.row_id)
+    return query.where(or_(
+        func.coalesce(c.first_contact_at, "") != "",  # a stamp is missing (Quoted/Bound At)
+        status.not_in(("new", "")),                   # a Status edit to stamp
+        func.coalesce(c.assigned_at, "") >= recent, c.received_at >= recent,
+        and_(_blank(c.next_follow_up), ~stopped),
+        func.coalesce(c.next_follow_up, "") <= now))
 
 
 _WATCHED_ALL, _WATCHED_DUE = _watched(False), _watched(True)

@@ -108,7 +108,7 @@ def test_two_workers_ticking_the_same_store_at_once_do_each_thing_once(tmp_path,
         return run_tick(store, inbox, FrozenClock(moment))
 
     with ThreadPoolExecutor(2) as pool:
-        for moment in minutes(T0, 1, 95):
+        for moment in minutes(T0, 1, 62):
             reports = list(pool.map(tick, workers, [moment, moment]))
             assert not any(r.errors for r in reports)
     for store, _ in workers:
