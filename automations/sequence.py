@@ -70,6 +70,11 @@ def stop_key(lead: Lead) -> str:
     return lead.lead_id + SEQUENCE_STOPPED
 
 
+def stop(lead: Lead, why: str) -> Action:
+    return Action(stop_key(lead), lead.lead_id, "seq-stop", "stop", f"follow-up sequence stopped: {why}",
+                  "follow-up stopped")
+
+
 def nurture(month: int) -> FollowUp:
     days = NURTURE_DAYS * month
     return FollowUp(f"seq-d{days}", NURTURE_TEMPLATE, "lead", "calendar", days, f"day-{days} nurture email")
@@ -135,17 +140,15 @@ def active(lead: Lead, journal: Journal) -> bool:
     return untouched(lead) and bool(lead.assigned_to) and not journal.done(stop_key(lead))
 
 
-def follow_ups(lead: Lead, config: AgencyConfig, hours: BusinessHours, journal: Journal, now: datetime,
-               opted_out: bool = False) -> list[Action]:
-    """The sequence steps due for `lead` at `now`."""
+def follow_ups(lead: Lead, config: AgencyConfig, hours: BusinessHours, journal: Journal,
+               now: datetime) -> list[Action]:
+    """The sequence steps due for `lead` at `now`. (Opt-out is checked when a step is performed:
+    tick.handle_one_send stops the sequence instead of sending to a lead who texted STOP.)"""
     if not active(lead, journal):
         return []
     due = [d for d in schedule(lead, config, hours, journal, now) if d.at <= now]
     if not due:
         return []
-    if opted_out:
-        return [Action(stop_key(lead), lead.lead_id, "seq-stop", "stop",
-                       "follow-up sequence stopped: the lead opted out (STOP)", "follow-up stopped")]
     latest: dict[tuple[str, str], Due] = {}
     for d in due:
         latest[(d.follow_up.to, d.channel)] = d  # `due` is in order: the last one wins

@@ -30,7 +30,7 @@ from .optout import is_opted_out
 from .ports import Notifier, ProducerLoad, Store
 from .routing.decision import Decision
 from .routing.round_robin import POINTER
-from .sequence import follow_ups, next_follow_up, stop_key
+from .sequence import follow_ups, next_follow_up, stop
 from .status import apply_status, status_changes
 
 log = logging.getLogger("leadrouter.tick")
@@ -100,9 +100,11 @@ class Tick:
             if changes:
                 bookkeeping[lead.lead_id] = changes
         if bookkeeping:
-            with self.store.exclusive():
+            with self.store.exclusive():  # one transaction; a lead reached meanwhile keeps its cleared column
                 for lead_id, changes in bookkeeping.items():
-                    self.store.update_lead(lead_id, changes)
+                    fresh = self.store.get_lead(lead_id)
+                    if fresh is not None and untouched(fresh):
+                        self.store.update_lead(lead_id, changes)
         self.report.seconds = timer.perf_counter() - started
         return self.report
 
@@ -138,9 +140,7 @@ class Tick:
         """Deliver each message (claimed before it is sent), then mark the step done."""
         to_lead = [m for m in action.messages if m.recipient == "lead"]
         if to_lead and lead.phone and is_opted_out(self.store, lead.phone):
-            return self.finish(Action(stop_key(lead), lead.lead_id, "seq-stop", "stop",
-                                      "follow-up sequence stopped: the lead opted out (STOP)",
-                                      "follow-up stopped"), journal)
+            return self.finish(stop(lead, "the lead opted out (STOP)"), journal)
         sent = 0
         for message in action.messages:
             sent += deliver(message, self.store, self.notifier, self.clock).sent
