@@ -270,6 +270,7 @@ def _serve(app: Flask, host: str, port: int) -> None:
     server = make_server(host, port, app, threaded=True)
     click.echo(f"leadrouter listening on http://{host}:{server.port}/  (form: /, posts: /leads)")
     speed_clock = _start_speed_clock(app)  # here, not in create_app: gunicorn's web workers never tick
+    _sigterm_as_interrupt()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -374,6 +375,18 @@ def _start_speed_clock(app: Flask):
     from automations.scheduler import SpeedClock
     wired = app.extensions["leadrouter"]
     return SpeedClock(wired.store, wired.notifier, wired.clock).start()
+
+
+def _sigterm_as_interrupt() -> None:
+    """SIGTERM (a deploy, the platform stopping the dyno) ends `serve` like Ctrl-C: the tick in hand finishes."""
+    import signal
+    import threading
+
+    def interrupt(*_):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
 
 
 def _parse_now(text: str, tz) -> datetime:

@@ -86,6 +86,7 @@ class SpeedClock:
         self._lock = threading.Lock()
 
     def start(self) -> "SpeedClock":
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not two lines every 30 s; ticks log their work
         self.interval = self.configured_interval()
         self.scheduler.add_job(self.tick_now, "interval", seconds=self.interval, id=self.JOB, max_instances=1,
                                coalesce=True, misfire_grace_time=None, next_run_time=datetime.now(timezone.utc))
