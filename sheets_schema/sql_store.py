@@ -48,9 +48,9 @@ Index("leads_received", leads_t.c.received_at)
 Index("leads_owner_status", leads_t.c.assigned_to, leads_t.c.status)
 # what a tick must look at (Store.watched_leads): literal SQL, so that query and index match exactly
 WATCHED = text(
-    "(coalesce(leads.first_contact_at, '') = ''"
-    " OR (lower(trim(coalesce(leads.status, ''))) = 'quoted' AND coalesce(leads.quoted_at, '') = '')"
-    " OR (lower(trim(coalesce(leads.status, ''))) = 'bound' AND coalesce(leads.bound_at, '') = ''))")
+    "(coalesce(first_contact_at, '') = ''"
+    " OR (lower(trim(coalesce(status, ''))) = 'quoted' AND coalesce(quoted_at, '') = '')"
+    " OR (lower(trim(coalesce(status, ''))) = 'bound' AND coalesce(bound_at, '') = ''))")
 Index("leads_watched", leads_t.c.row_id, sqlite_where=WATCHED, postgresql_where=WATCHED)
 Index("activity_lead", activity_t.c.lead_id)
 Index("activity_key", activity_t.c.key, unique=True,
