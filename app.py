@@ -371,6 +371,8 @@ COMMANDS = [init_command, serve_command, demo_command, route_command, leads_comm
 
 # ---- speed clock: tick, worker, and the scheduler inside serve ----------------------------------
 from flask.cli import with_appcontext  # noqa: E402 - kept in this section for an easy merge
+
+
 def _start_speed_clock(app: Flask):
     from automations.scheduler import SpeedClock
     wired = app.extensions["leadrouter"]
