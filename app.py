@@ -281,7 +281,7 @@ def _describe(url: str) -> str:
 @click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
 @click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), type=int, show_default="8000")
 def serve_command(host: str, port: int) -> None:
-    """Run the web app (and, once available, the scheduler) in one process."""
+    """Run the web app and the speed clock (scheduler) in one process."""
     _serve(current_app._get_current_object(), host, port)
 
 
@@ -289,11 +289,14 @@ def _serve(app: Flask, host: str, port: int) -> None:
     from werkzeug.serving import make_server
     server = make_server(host, port, app, threaded=True)
     click.echo(f"leadrouter listening on http://{host}:{server.port}/  (form: /, posts: /leads)")
+    speed_clock = _start_speed_clock(app)  # here, not in create_app: gunicorn's web workers never tick
+    _sigterm_as_interrupt()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
+        speed_clock.shutdown(wait=True)
         app.extensions["leadrouter"].drain()
 
 
@@ -719,6 +722,74 @@ class RedactingFilter(logging.Filter):
         message = self.SECRET_PARAMS.sub(r"\1***", record.getMessage())  # e.g. /dashboard?token=...
         record.msg, record.args = redact(message), ()
         return True
+
+
+# ---- speed clock: tick, worker, and the scheduler inside serve ----------------------------------
+from flask.cli import with_appcontext  # noqa: E402 - kept in this section for an easy merge
+
+
+def _start_speed_clock(app: Flask):
+    from automations.scheduler import SpeedClock
+    wired = app.extensions["leadrouter"]
+    return SpeedClock(wired.store, wired.notifier, wired.clock).start()
+
+
+def _sigterm_as_interrupt() -> None:
+    """SIGTERM (a deploy, the platform stopping the dyno) ends `serve` like Ctrl-C: the tick in hand finishes."""
+    import signal
+    import threading
+
+    def interrupt(*_):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
+
+
+def _parse_now(text: str, tz) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter("must be an ISO-8601 time, e.g. 2026-11-24T10:05:00-05:00", param_hint="--now")
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+
+
+@click.command("tick")
+@with_appcontext
+@click.option("--now", "now_text", default=None, metavar="ISO-8601",
+              help="Run as if it were this time (no offset = the agency's time zone).")
+def tick_command(now_text: str | None) -> None:
+    """One automation pass (status sync, escalation, follow-ups); safe to run again."""
+    from automations.clock import FrozenClock
+    from automations.tick import run_tick
+    store, wired = _store(), services()
+    config = store.config()
+    clock = FrozenClock(_parse_now(now_text, config.settings.tz)) if now_text else wired.clock
+    report = run_tick(store, wired.notifier, clock, config)
+    for line in report.done:
+        click.echo(line)
+    for line in report.errors:
+        click.echo(f"ERROR {line}", err=True)
+    click.echo(report.summary())
+
+
+@click.command("worker")
+@with_appcontext
+def worker_command() -> None:
+    """Run the speed clock (a tick every Settings "Tick Seconds") until SIGTERM or Ctrl-C."""
+    import signal
+    import threading
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    speed_clock = _start_speed_clock(current_app._get_current_object())
+    click.echo(f"leadrouter worker: a tick every {speed_clock.interval:g} s (Ctrl-C to stop)")
+    stop.wait()
+    speed_clock.shutdown(wait=True)  # the tick in hand finishes first
+    click.echo("leadrouter worker stopped")
+
+
+COMMANDS += [tick_command, worker_command]
 
 
 def _logging() -> None:

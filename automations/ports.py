@@ -125,6 +125,25 @@ class Store(ABC):
     def open_leads(self) -> list[Lead]:
         return [lead for lead in self.leads() if lead.status in OPEN_STATUSES]
 
+    def watched_leads(self, now: datetime | None = None) -> list[Lead]:
+        """What a scheduler tick looks at: leads nobody has reached yet, and leads whose Status
+        moved on without the stamps that go with it (First Contact At, Quoted At, Bound At).
+
+        Given `now`, a backend may leave out untouched leads that cannot have anything due:
+        assigned more than WATCH_DAYS ago (their ladder and fixed sequence are over) and
+        whose Next Follow-up is still ahead, or whose sequence was stopped (opt-out).
+        """
+        return [lead for lead in self.leads() if is_watched(lead)]
+
+    def journal(self, lead_ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+        """Per lead, (key, event) of its keyed or 'reassigned' Activity rows, oldest first."""
+        wanted = set(lead_ids)
+        out: dict[str, list[tuple[str, str]]] = {}
+        for event in self.activity():
+            if event.lead_id in wanted and (event.key or event.event == "reassigned"):
+                out.setdefault(event.lead_id, []).append((event.key, event.event))
+        return out
+
     def workload(self, now: datetime, history: bool = True) -> dict[str, ProducerLoad]:
         """Per producer: open leads, last assignment, and (with `history`) the trailing-90-day record."""
         since = now - timedelta(days=HISTORY_DAYS)
@@ -146,6 +165,17 @@ class Store(ABC):
 
     def close(self) -> None:
         """Release connections."""
+
+
+WATCH_DAYS = 14  # longer than any ladder (60 business minutes) and the fixed sequence (day 7)
+SEQUENCE_STOPPED = "/seq-stop"  # Activity key suffix: the follow-up sequence of this lead has stopped
+
+
+def is_watched(lead: Lead) -> bool:
+    """Not contacted yet (New), or a Status edit whose stamps the next tick still has to write."""
+    return (lead.first_contact_at is None
+            or (lead.status == "Quoted" and lead.quoted_at is None)
+            or (lead.status == "Bound" and lead.bound_at is None))
 
 
 class Notifier(Protocol):

@@ -15,13 +15,20 @@ from .contact import phone_time_zone
 
 
 def lead_zone(lead: Lead, settings: Settings) -> ZoneInfo:
-    for name in (lead.time_zone, phone_time_zone(lead.phone) if lead.phone else None):
+    for name in _zone_names(lead):
         if name:
             try:
                 return ZoneInfo(name)
             except (ZoneInfoNotFoundError, ValueError):
                 continue
     return settings.tz
+
+
+def _zone_names(lead: Lead):
+    """The ZIP's zone, then (only if needed: it is slow) the phone's area code zone."""
+    yield lead.time_zone
+    if lead.phone:
+        yield phone_time_zone(lead.phone)
 
 
 def _quiet(local: time, start: time, end: time) -> bool:

@@ -1,14 +1,15 @@
-"""Reassign a lead now: route it again without its current owner, and say who must be told.
+"""Reassign a lead now (a producer's PASS reply), and say who must be told.
 
-Used by a producer's PASS reply and by the speed clock's 30-minute step. The new owner
-comes from the same `decide` every new lead goes through (so the routing model, the
-territory backup, caps and the never-ownerless fallback all apply), with the current
-owner, the owner before it (Reassigned From: a lead does not bounce straight back) and
-anyone in `exclude` taken out of the roster. The caller sends the messages.
+The new owner is chosen by the same rule as the speed clock's 30-minute step
+(`escalation.choose_new_owner`: the territory backup when its capacity score is above 5,
+else the best available producer writing the line, else the routing model among the
+others), never the current owner or the one before it (a lead does not bounce straight
+back). The 'reassigned' Activity row restarts the ladder for the new owner and counts
+toward Max Reassignments. The caller sends the messages.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable
 
@@ -18,7 +19,7 @@ from .business_hours import BusinessHours
 from .config import AgencyConfig
 from .notify import compose, new_lead_messages
 from .ports import Message, Store
-from .routing import decide
+from .escalation import choose_new_owner
 from .routing.decision import Decision
 from .routing.round_robin import POINTER
 
@@ -44,16 +45,16 @@ def reassign(store: Store, lead: Lead, config: AgencyConfig, now: datetime, reas
     the new owner's new-lead messages and, when `tell_previous`, the old owner's notice.
     """
     previous = lead.assigned_to
-    out = {n.strip().lower() for n in (*exclude, lead.reassigned_from, previous) if n and n.strip()}
-    roster = replace(config, producers=tuple(p for p in config.producers if p.name.strip().lower() not in out))
+    out = {n.strip() for n in (*exclude, lead.reassigned_from, previous) if n and n.strip()}
     with store.exclusive():
         current = store.get_lead(lead.lead_id) or lead
         if current.assigned_to != previous or not current.is_open:
             return None
-        decision = decide(current, roster, store.workload(now), {POINTER: store.get_state(POINTER) or ""}, now)
-        if not decision.owner:
+        state = {POINTER: store.get_state(POINTER) or ""}
+        decision = choose_new_owner(current, config, store.workload(now), state, now, out)
+        if decision is None:
             store.add_activity([Activity(time=now, lead_id=lead.lead_id, event="reassign failed",
-                                         detail=f"{reason}; {decision.reason}")])
+                                         detail=f"{reason}; nobody else can take it")])
             return None
         changes = {"assigned_to": decision.owner, "assigned_at": now, "reassigned_from": previous,
                    "routing_reason": f"{reason}; {decision.reason}"}

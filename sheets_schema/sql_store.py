@@ -12,18 +12,19 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable, Iterator
 
 from sqlalchemy import (
-    Column as SqlColumn, Float, Index, bindparam, Integer, MetaData, String, Table, Text, and_, create_engine, event, func,
-    insert, or_, select, update,
+    Column as SqlColumn, Float, Index, Integer, MetaData, String, Table, Text, and_, bindparam, create_engine, event,
+    func, insert, or_, select, text, update,
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from automations.ports import HISTORY_DAYS, ProducerLoad, Store
+from automations.ports import HISTORY_DAYS, SEQUENCE_STOPPED, WATCH_DAYS, ProducerLoad, Store
 from . import cells
 from .models import Activity, Lead
 from .tabs import ACTIVITY, LEADS, OPEN_STATUSES, TABS, Tab, snake
 
 metadata = MetaData()
+JOURNAL_CHUNK = 900  # lead ids per IN (...) query: well under every backend's parameter limit
 
 
 def _sql_type(kind: str):
@@ -48,6 +49,12 @@ Index("leads_owner_status", leads_t.c.assigned_to, leads_t.c.status)
 Index("leads_owner_assigned", leads_t.c.assigned_to, leads_t.c.assigned_at)
 Index("leads_status_owner", leads_t.c.status, leads_t.c.assigned_to)
 Index("leads_assigned", leads_t.c.assigned_at)
+# what a tick must look at (Store.watched_leads): literal SQL, so that query and index match exactly
+WATCHED = text(
+    "(coalesce(first_contact_at, '') = ''"
+    " OR (lower(trim(coalesce(status, ''))) = 'quoted' AND coalesce(quoted_at, '') = '')"
+    " OR (lower(trim(coalesce(status, ''))) = 'bound' AND coalesce(bound_at, '') = ''))")
+Index("leads_watched", leads_t.c.row_id, sqlite_where=WATCHED, postgresql_where=WATCHED)
 Index("activity_lead", activity_t.c.lead_id)
 Index("activity_key", activity_t.c.key, unique=True,
       sqlite_where=activity_t.c.key != "", postgresql_where=activity_t.c.key != "")
@@ -63,7 +70,8 @@ def _encode(tab: Tab, row: dict[str, Any]) -> dict[str, Any]:
         if not tab.config and _sql_type(col.kind) is not Text:
             out[col.key] = value
         else:
-            out[col.key] = cells.to_text(col.kind, value) if not isinstance(value, str) else value
+            text = cells.to_text(col.kind, value) if not isinstance(value, str) else value
+            out[col.key] = text.replace("\x00", "")  # PostgreSQL text cannot hold NUL; nobody means one
     return out
 
 
@@ -134,6 +142,10 @@ class SqlStore(Store):
     # ---- structure ----------------------------------------------------------------
     def init(self) -> None:
         metadata.create_all(self.engine)
+        with self.engine.connect() as conn:  # indexes added since a table was created
+            for table in (leads_t, activity_t):
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
         self.optimize()
 
     def optimize(self) -> None:
@@ -185,6 +197,31 @@ class SqlStore(Store):
         query = select(leads_t).where(leads_t.c.status.in_(OPEN_STATUSES)).order_by(leads_t.c.row_id)
         with self._conn() as conn:
             return [Lead.from_row(_decode(LEADS, r)) for r in conn.execute(query)]
+
+    def watched_leads(self, now: datetime | None = None) -> list[Lead]:
+        """Filtered in SQL, so a tick decodes only the leads that may have something due."""
+        if now is None:
+            query, params = _WATCHED_ALL, {}
+        else:
+            query, params = _WATCHED_DUE, {"recent": cells.to_text("datetime", now - timedelta(days=WATCH_DAYS)),
+                                           "now": cells.to_text("datetime", now)}
+        with self._conn() as conn:
+            return [Lead.from_row(_decode(LEADS, r)) for r in conn.execute(query, params)]
+
+    def journal(self, lead_ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+        """Keyed and 'reassigned' Activity rows of these leads, by the activity_lead index."""
+        ids = list(dict.fromkeys(lead_ids))
+        out: dict[str, list[tuple[str, str]]] = {}
+        c = activity_t.c
+        with self._conn() as conn:
+            for i in range(0, len(ids), JOURNAL_CHUNK):
+                query = (select(c.lead_id, c.key, c.event)
+                         .where(and_(c.lead_id.in_(ids[i:i + JOURNAL_CHUNK]),
+                                     or_(func.coalesce(c.key, "") != "", c.event == "reassigned")))
+                         .order_by(c.row_id))
+                for lead_id, key, event in conn.execute(query):
+                    out.setdefault(lead_id, []).append((key or "", event or ""))
+        return out
 
     def find_duplicate(self, phone: str, email: str, since: datetime) -> Lead | None:
         match = []
@@ -276,6 +313,36 @@ class SqlStore(Store):
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _blank(column):
+    return func.coalesce(column, "") == ""
+
+
+def _watched(due_only: bool):
+    """Leads a tick looks at (Store.watched_leads): untouched ones, and Status edits missing stamps.
+    With `due_only`, untouched leads assigned before :recent whose Next Follow-up is after :now,
+    or whose sequence has stopped, are left out: nothing can be due for them. The WATCHED
+    predicate is spelled exactly as the leads_watched partial index's, so the database reads
+    that small index instead of the whole Leads table."""
+    c = leads_t.c
+    query = select(leads_t).where(WATCHED).order_by(c.row_id)
+    if not due_only:
+        return query
+    recent, now = bindparam("recent"), bindparam("now")
+    stopped = (select(activity_t.c.row_id)
+               .where(and_(activity_t.c.key == c.lead_id.concat(SEQUENCE_STOPPED), activity_t.c.key != ""))
+               .exists())
+    status = func.lower(func.trim(func.coalesce(c.status, "")))
+    return query.where(or_(
+        func.coalesce(c.first_contact_at, "") != "",  # a stamp is missing (Quoted/Bound At)
+        status.not_in(("new", "")),                   # a Status edit to stamp
+        func.coalesce(c.assigned_at, "") >= recent, c.received_at >= recent,
+        and_(_blank(c.next_follow_up), ~stopped),
+        func.coalesce(c.next_follow_up, "") <= now))
+
+
+_WATCHED_ALL, _WATCHED_DUE = _watched(False), _watched(True)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

@@ -12,7 +12,7 @@ from tests.conftest import lead_payload
 from tests.notify_fixtures import FROM, twilio, twilio_config  # noqa: F401
 from tests.twilio_fake import AUTH_TOKEN
 
-SARAH, JAMES = "+12015550111", "+12015550112"
+SARAH, JAMES, DAVID = "+12015550111", "+12015550112", "+12015550114"
 MARIA = "+12015550142"
 URL = "http://localhost/webhooks/twilio"
 _sids = iter(range(1, 10_000))
@@ -132,9 +132,9 @@ def test_pass_reassigns_now_and_tells_the_new_owner(client, demo_store, twilio):
     lead_id = new_lead(client)
     answer = text(client, SARAH, "PASS")
     lead = demo_store.get_lead(lead_id)
-    assert lead.assigned_to == "James K." and lead.reassigned_from == "Sarah M."
-    assert "passed to James K." in answer
-    assert [r["To"][0] for r in twilio.received] == [SARAH, JAMES]  # minute 0 to Sarah, then James
+    assert lead.assigned_to == "David L." and lead.reassigned_from == "Sarah M."  # Sarah's backup
+    assert "passed to David L." in answer
+    assert [r["To"][0] for r in twilio.received] == [SARAH, DAVID]  # minute 0 to Sarah, then David
     assert "Sarah M. passed it" in lead.routing_reason
     assert any(a.event == "reassigned" for a in demo_store.activity(lead_id))
 

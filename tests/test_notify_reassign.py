@@ -11,14 +11,15 @@ def test_a_reassigned_lead_gets_a_new_owner_who_is_told_and_the_old_owner_hears_
     clock.advance(minutes=30)
     moved = reassign(demo_store, lead, demo_store.config(), clock.now(), "no contact in 30 business minutes")
     stored = demo_store.get_lead(lead.lead_id)
-    assert (stored.assigned_to, stored.reassigned_from, stored.assigned_at) == ("James K.", "Sarah M.", clock.now())
-    assert stored.routing_reason.startswith("no contact in 30 business minutes; round_robin: James K.")
+    # the guide's rule: Sarah's backup David L. (capacity 10 > 5) takes it
+    assert (stored.assigned_to, stored.reassigned_from, stored.assigned_at) == ("David L.", "Sarah M.", clock.now())
+    assert stored.routing_reason.startswith("no contact in 30 business minutes; reassign: Sarah M. → backup David L.")
     assert [(m.recipient, m.template) for m in moved.messages] == [
-        ("James K.", "producer_new_lead"), ("James K.", "producer_new_lead_email"),
+        ("David L.", "producer_new_lead"), ("David L.", "producer_new_lead_email"),
         ("Sarah M.", "producer_reassigned_away")]
-    assert "reassigned to James K. after 30 min" in moved.messages[-1].body
+    assert "reassigned to David L. after 30 min" in moved.messages[-1].body
     [row] = [a for a in demo_store.activity(lead.lead_id) if a.event == "reassigned"]
-    assert row.detail.startswith("Sarah M. -> James K.: no contact in 30 business minutes")
+    assert row.detail.startswith("Sarah M. -> David L.: no contact in 30 business minutes")
 
 
 def test_a_second_reassignment_skips_the_owner_before_and_anyone_excluded(demo_store, clock):
@@ -26,18 +27,18 @@ def test_a_second_reassignment_skips_the_owner_before_and_anyone_excluded(demo_s
     first = reassign(demo_store, lead, demo_store.config(), clock.now(), "PASS")
     clock.advance(minutes=30)
     second = reassign(demo_store, first.lead, demo_store.config(), clock.now(), "PASS", exclude=["Rachel T."])
-    assert second.owner == "David L." and second.lead.reassigned_from == "James K."
+    assert second.owner == "James K." and second.lead.reassigned_from == "David L."
     first_keys, second_keys = {m.key for m in first.messages}, {m.key for m in second.messages}
     assert first_keys.isdisjoint(second_keys)  # each reassignment's messages are sent, not deduplicated away
     rows = [a.detail for a in demo_store.activity(lead.lead_id) if a.event == "reassigned"]
-    assert [r.split(":")[0] for r in rows] == ["Sarah M. -> James K.", "James K. -> David L."]
+    assert [r.split(":")[0] for r in rows] == ["Sarah M. -> David L.", "David L. -> James K."]
 
 
 def test_a_stale_copy_of_the_lead_cannot_reassign_it_twice(demo_store, clock):
     lead = submit_lead(lead_payload(), demo_store, clock).lead
     assert reassign(demo_store, lead, demo_store.config(), clock.now(), "PASS") is not None
     assert reassign(demo_store, lead, demo_store.config(), clock.now(), "30 minutes") is None
-    assert demo_store.get_lead(lead.lead_id).assigned_to == "James K."
+    assert demo_store.get_lead(lead.lead_id).assigned_to == "David L."
 
 
 def test_when_everyone_has_had_the_lead_it_goes_to_the_manager_not_back(demo_store, clock):

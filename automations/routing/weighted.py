@@ -84,9 +84,11 @@ def close_rate_factors(loads: list[ProducerLoad]) -> list[tuple[float, str, floa
     if best <= 0:
         basis = "no binds yet" if rates else "no history"
         return [(NO_HISTORY, basis, None)] * len(loads)
-    average = sum(rates) / len(rates)
-    return [(1 + 9 * r / best, "own", r) if r is not None else (1 + 9 * average / best, "team average", average)
-            for r in known]
+    average = min(sum(rates) / len(rates), best)  # a mean of equal floats can exceed them by an ulp
+
+    def factor(rate: float) -> float:
+        return min(10.0, 1 + 9 * (rate / best))
+    return [(factor(r), "own", r) if r is not None else (factor(average), "team average", average) for r in known]
 
 
 def response_factors(loads: list[ProducerLoad], rules: ScoringRules) -> list[tuple[float, str]]:

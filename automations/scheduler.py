@@ -1,0 +1,130 @@
+"""The speed clock's heartbeat: APScheduler runs a tick every Settings "Tick Seconds".
+
+It runs in `leadrouter serve` (next to the web app, one process) and in `leadrouter
+worker` (the Procfile's worker), never inside gunicorn's web workers. When several
+workers run, a lease in the store's state (taken inside `store.exclusive()`: BEGIN
+IMMEDIATE on SQLite, an advisory lock on PostgreSQL) lets one tick at a time; a worker
+that dies holding it is replaced when the lease expires. Ticks are idempotent anyway
+(claims in the Activity log), so the lease saves work, not correctness.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from sheets_schema import cells
+
+from .clock import Clock, SystemClock
+from .config import AgencyConfig
+from .ports import Notifier, Store
+from .tick import TickReport, run_tick
+
+log = logging.getLogger("leadrouter.scheduler")
+LEASE = "tick_lease"
+LEASE_SECONDS = 120.0
+DEFAULT_TICK_SECONDS = 30.0
+
+
+class TickLease:
+    """'holder|expires' in the store's state: whoever holds an unexpired lease ticks."""
+
+    def __init__(self, store: Store, holder: str | None = None, seconds: float = LEASE_SECONDS,
+                 clock: Clock | None = None) -> None:
+        self.store = store
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.seconds = seconds
+        self.clock = clock or SystemClock()
+
+    def acquire(self) -> bool:
+        now = self.clock.now()
+        with self.store.exclusive():
+            holder, until = self._read()
+            if holder and holder != self.holder and until is not None and until > now:
+                return False
+            self.store.set_state(LEASE, f"{self.holder}|{(now + timedelta(seconds=self.seconds)).isoformat()}")
+        return True
+
+    def release(self) -> None:
+        with self.store.exclusive():
+            holder, _ = self._read()
+            if holder == self.holder:
+                self.store.set_state(LEASE, "")
+
+    def _read(self) -> tuple[str, datetime | None]:
+        holder, _, until = (self.store.get_state(LEASE) or "").partition("|")
+        return holder, cells.parse_datetime(until)
+
+
+def tick_once(store: Store, notifier: Notifier, clock: Clock, lease: TickLease,
+              config: AgencyConfig | None = None) -> TickReport | None:
+    """One tick under the lease; None when another worker holds it."""
+    if not lease.acquire():
+        return None
+    try:
+        return run_tick(store, notifier, clock, config)
+    finally:
+        lease.release()
+
+
+class SpeedClock:
+    """The scheduler: one interval job, one tick at a time, rescheduled when Tick Seconds changes."""
+
+    JOB = "speed-clock-tick"
+
+    def __init__(self, store: Store, notifier: Notifier, clock: Clock | None = None) -> None:
+        self.store, self.notifier = store, notifier
+        self.clock = clock or SystemClock()
+        self.lease = TickLease(store, clock=SystemClock())  # the lease follows real time, even for a frozen clock
+        self.scheduler = BackgroundScheduler(timezone=timezone.utc)
+        self.interval = DEFAULT_TICK_SECONDS
+        self._lock = threading.Lock()
+
+    def start(self) -> "SpeedClock":
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not two lines every 30 s; ticks log their work
+        self.interval = self.configured_interval()
+        self.scheduler.add_job(self.tick_now, "interval", seconds=self.interval, id=self.JOB, max_instances=1,
+                               coalesce=True, misfire_grace_time=None, next_run_time=datetime.now(timezone.utc))
+        self.scheduler.start()
+        log.info("speed clock started: a tick every %g s", self.interval)
+        return self
+
+    def configured_interval(self) -> float:
+        try:
+            return self.store.config().settings.tick_seconds
+        except Exception:  # noqa: BLE001 - the store may be down at start; ticks will tell
+            log.warning("could not read Tick Seconds; using %g s", DEFAULT_TICK_SECONDS)
+            return DEFAULT_TICK_SECONDS
+
+    def tick_now(self) -> TickReport | None:
+        """One tick (the job's body); errors are logged, never raised into the scheduler."""
+        with self._lock:
+            try:
+                config = self.store.config()
+                report = tick_once(self.store, self.notifier, self.clock, self.lease, config)
+            except Exception:  # noqa: BLE001 - the store or a channel is down: the next tick retries
+                log.exception("tick failed")
+                return None
+            if report is not None:
+                for line in report.done + report.errors:
+                    log.info("%s", line)
+                if report.done or report.errors:
+                    log.info("%s", report.summary())
+            self._follow_setting(config.settings.tick_seconds)
+            return report
+
+    def _follow_setting(self, wanted: float) -> None:
+        if wanted != self.interval and self.scheduler.running:
+            self.interval = wanted
+            self.scheduler.reschedule_job(self.JOB, trigger="interval", seconds=wanted)
+            log.info("Tick Seconds is now %g", wanted)
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop scheduling; with wait=True the tick in hand finishes first (SIGTERM)."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=wait)

@@ -1,0 +1,278 @@
+"""One automation pass: status sync, the escalation ladder and the follow-up sequence.
+
+A tick reads the state once (config, the leads still to watch, their journal), decides
+every due action with pure functions (escalation.ladder, sequence.follow_ups,
+status.status_changes), then performs them one by one (`handle_one_...() -> bool`):
+each message is claimed before it is sent, each step is marked done by claiming its
+key, and every state change re-reads the lead inside `store.exclusive()` first. So a
+tick can be killed at any point and run again, or run by two workers at once, without
+a duplicate or a missed step. A lead that makes a step fail is recorded (at most once an
+hour per step) and the loop moves on.
+"""
+from __future__ import annotations
+
+import logging
+import time as timer
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sheets_schema.models import Activity, Lead
+
+from .actions import REASSIGNED, Action, Journal, untouched
+from .business_hours import BusinessHours
+from .clock import Clock
+from .config import AgencyConfig
+from .contact import redact
+from .escalation import choose_new_owner, followthrough, followthrough_key, ladder, manager_messages
+from .notify import deliver, retry_due
+from .optout import is_opted_out
+from .ports import Notifier, ProducerLoad, Store
+from .routing.decision import Decision
+from .routing.round_robin import POINTER
+from .sequence import follow_ups, next_follow_up, stop
+from .status import apply_status, status_changes
+
+log = logging.getLogger("leadrouter.tick")
+
+
+@dataclass
+class TickReport:
+    """What one pass did, in lines a person can read (printed by `leadrouter tick`)."""
+    now: datetime
+    watched: int = 0
+    done: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    sent: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (f"tick at {self.now.isoformat(timespec='seconds')}: {self.watched} lead(s) watched, "
+                f"{len(self.done)} step(s) done, {self.sent} message(s) sent, {len(self.errors)} error(s) "
+                f"in {self.seconds:.3f} s")
+
+
+def plan_lead(lead: Lead, config: AgencyConfig, hours: BusinessHours, journal: Journal, now: datetime) -> list[Action]:
+    """Everything due for one lead at `now`: pure, so tests and `tick` agree on it."""
+    if not untouched(lead):
+        changes = status_changes(lead, lead.status, now, hours)
+        fields = ", ".join(k for k in changes if k != "next_follow_up")
+        return [Action(f"{lead.lead_id}/stamp", lead.lead_id, "stamp", "stamp",
+                       f"Status {lead.status} seen: stamped {fields}")] if changes else []
+    actions = ladder(lead, config, hours, journal, now)
+    if any(a.kind == "reassign" for a in actions):
+        return actions  # the sequence goes on next tick, in the new owner's name
+    return actions + follow_ups(lead, config, hours, journal, now)
+
+
+class Tick:
+    def __init__(self, store: Store, notifier: Notifier, clock: Clock, config: AgencyConfig | None = None) -> None:
+        self.store, self.notifier, self.clock = store, notifier, clock
+        self.now = clock.now()
+        self.config = config or store.config()
+        self.hours = BusinessHours.from_settings(self.config.settings)
+        self.report = TickReport(self.now)
+        self._loads: dict[str, ProducerLoad] | None = None
+        self._state: dict[str, str] | None = None
+
+    # ---- the pass -----------------------------------------------------------------------
+    def run(self) -> TickReport:
+        started = timer.perf_counter()
+        retried = retry_due(self.store, self.notifier, self.clock, self.config)  # deferred and failed sends
+        self.report.done.extend(f"outbox: {n} {outcome}" for outcome, n in sorted(retried.items()))
+        leads = self.store.watched_leads(self.now)
+        journals = {lead_id: Journal.from_rows(rows) for lead_id, rows in
+                    self.store.journal([lead.lead_id for lead in leads]).items()}
+        self.report.watched = len(leads)
+        plans: list[tuple[Lead, Journal, list[Action]]] = []
+        for lead in leads:
+            journal = journals.get(lead.lead_id) or Journal()
+            try:
+                plans.append((lead, journal, plan_lead(lead, self.config, self.hours, journal, self.now)))
+            except Exception as exc:  # noqa: BLE001 - one bad row must not stop the others
+                self.record_error(lead.lead_id, "plan", exc)
+        bookkeeping: dict[str, dict[str, Any]] = {}
+        for lead, journal, actions in plans:
+            for action in actions:
+                try:
+                    lead = self.handle_one(action, lead, journal)
+                except Exception as exc:  # noqa: BLE001
+                    self.record_error(lead.lead_id, action.step, exc)
+            changes = self.follow_up_column(lead, journal)
+            if changes:
+                bookkeeping[lead.lead_id] = changes
+        if bookkeeping:
+            with self.store.exclusive():  # one transaction; a lead reached meanwhile keeps its cleared column
+                for lead_id, changes in bookkeeping.items():
+                    fresh = self.store.get_lead(lead_id)
+                    if fresh is not None and untouched(fresh):
+                        self.store.update_lead(lead_id, changes)
+        self.report.seconds = timer.perf_counter() - started
+        return self.report
+
+    def follow_up_column(self, lead: Lead, journal: Journal) -> dict[str, Any]:
+        """Keep Next Follow-up equal to what the sequence will do next (written only when it changes)."""
+        if not untouched(lead):
+            return {}
+        try:
+            wanted = next_follow_up(lead, self.config, self.hours, journal, self.now)
+        except Exception as exc:  # noqa: BLE001
+            self.record_error(lead.lead_id, "next-follow-up", exc)
+            return {}
+        wanted = wanted.replace(microsecond=0) if wanted else None
+        current = lead.next_follow_up.replace(microsecond=0) if lead.next_follow_up else None
+        return {} if wanted == current else {"next_follow_up": wanted}
+
+    # ---- one action -------------------------------------------------------------------
+    def handle_one(self, action: Action, lead: Lead, journal: Journal) -> Lead:
+        """Perform one action; returns the lead as it is afterwards."""
+        if action.kind == "send":
+            self.handle_one_send(action, lead, journal)
+        elif action.kind in ("skip", "stop"):
+            self.finish(action, journal)
+        elif action.kind == "stamp":
+            self.handle_one_stamp(lead)
+        elif action.kind == "reassign":
+            return self.handle_one_reassign(action, lead, journal)
+        else:
+            raise ValueError(f"unknown action kind {action.kind!r}")
+        return lead
+
+    def handle_one_send(self, action: Action, lead: Lead, journal: Journal) -> bool:
+        """Deliver each message (claimed before it is sent), then mark the step done."""
+        to_lead = [m for m in action.messages if m.recipient == "lead"]
+        if to_lead and lead.phone and is_opted_out(self.store, lead.phone):
+            return self.finish(stop(lead, "the lead opted out (STOP)"), journal)
+        sent = 0
+        for message in action.messages:
+            sent += deliver(message, self.store, self.notifier, self.clock).sent
+        self.report.sent += sent
+        return self.finish(action, journal, f" ({sent} sent)" if action.messages else "")
+
+    def finish(self, action: Action, journal: Journal, note: str = "") -> bool:
+        """Claim the step's key (its done row) and, for a ladder rung, update the Escalation column."""
+        row = Activity(time=self.clock.now(), lead_id=action.lead_id, event=action.event or action.kind,
+                       detail=action.reason, key=action.key)
+        with self.store.exclusive():
+            won = self.store.claim(row)
+            if won and action.label:
+                self.store.update_lead(action.lead_id, {"escalation": action.label})
+        journal.keys.add(action.key)
+        if won:
+            self.report.done.append(f"{action.lead_id} {action.step}: {action.reason}{note}")
+        return won
+
+    def handle_one_stamp(self, lead: Lead) -> bool:
+        """A Status edit seen by the tick: stamp it, from the lead as it is now."""
+        with self.store.exclusive():
+            fresh = self.store.get_lead(lead.lead_id)
+            if fresh is None:
+                return False
+            changes = status_changes(fresh, fresh.status, self.now, self.hours)
+            if not changes:
+                return False
+            apply_status(self.store, fresh, changes, self.now, by="Status edit seen by the tick")
+        self.report.done.append(f"{lead.lead_id} stamp: Status {fresh.status}: "
+                                + ", ".join(k for k in changes if k != "next_follow_up"))
+        return True
+
+    def handle_one_reassign(self, action: Action, lead: Lead, journal: Journal) -> Lead:
+        """The 30-minute rung: a new owner in one transaction, then the messages that follow it."""
+        result = move_lead(self.store, lead, self.config, self.now, self.loads(), self.state(),
+                           key=action.key, reason=action.reason, label=action.label)
+        if result.stale:  # someone acted meanwhile (contact, PASS, another worker): re-plan next tick
+            journal.keys.add(action.key)
+            return result.lead
+        if result.decision is None:  # nobody else can take it: the manager hears instead
+            fresh = result.lead
+            alert = Action(action.key, lead.lead_id, action.step, "send",
+                           f"{action.reason}; nobody else available to take it: manager alerted", "escalation",
+                           f"{action.label.split(':')[0]}: nobody to reassign to, manager alerted",
+                           tuple(manager_messages(action.key, fresh, self.config.producer(fresh.assigned_to),
+                                                  self.config,
+                                                  round(self.hours.minutes_between(fresh.received_at, self.now)))))
+            self.handle_one_send(alert, fresh, journal)
+            return fresh
+        moved = result.lead
+        journal.keys.update({action.key, followthrough_key(moved)})
+        journal.reassignments += 1
+        self._move_load(lead.assigned_to, moved.assigned_to)
+        self.report.done.append(f"{lead.lead_id} {action.step}: {moved.escalation} ({result.decision.reason})")
+        for step in followthrough(moved, self.config, self.hours, journal):
+            self.handle_one_send(step, moved, journal)
+        return moved
+
+    # ---- helpers ------------------------------------------------------------------------
+    def loads(self) -> dict[str, ProducerLoad]:
+        if self._loads is None:
+            self._loads = self.store.workload(self.now)
+        return self._loads
+
+    def state(self) -> dict[str, str]:
+        if self._state is None:
+            self._state = {POINTER: self.store.get_state(POINTER) or ""}
+        return self._state
+
+    def _move_load(self, old: str, new: str) -> None:
+        loads = self.loads()
+        if old in loads:
+            loads[old].active = max(0, loads[old].active - 1)
+        target = loads.setdefault(new, ProducerLoad())
+        target.active += 1
+        target.last_assigned_at = self.now
+
+    def record_error(self, lead_id: str, step: str, exc: Exception) -> None:
+        detail = redact(f"{step}: {type(exc).__name__}: {exc}")[:500]
+        self.report.errors.append(f"{lead_id} {detail}")
+        log.warning("tick error on %s %s", lead_id, detail)
+        try:  # at most one row an hour per lead and step, so a stuck lead does not flood the log
+            self.store.claim(Activity(time=self.now, lead_id=lead_id, event="tick error", detail=detail,
+                                      key=f"{lead_id}/error/{step}/{self.now:%Y%m%d%H}"))
+        except Exception:  # noqa: BLE001 - the store itself is failing: the log line above is all we can do
+            log.exception("could not record the tick error")
+
+
+def run_tick(store: Store, notifier: Notifier, clock: Clock, config: AgencyConfig | None = None) -> TickReport:
+    """One automation pass at `clock.now()`."""
+    store.refresh()  # on a Google Sheet: one read of every tab, then queued writes; nothing on SQL
+    return Tick(store, notifier, clock, config).run()
+
+
+# ---- reassignment: the ladder's 30-minute rung (a PASS reply uses automations.reassign) --------------------------
+@dataclass
+class Move:
+    lead: Lead                     # the lead as it is now
+    decision: Decision | None      # None: nobody but the excluded could take it
+    stale: bool = False            # the lead changed (or the step was claimed) since it was planned
+
+
+def move_lead(store: Store, lead: Lead, config: AgencyConfig, now: datetime, loads: dict[str, ProducerLoad],
+              state: dict[str, str], *, key: str, reason: str, label: str) -> Move:
+    """In one exclusive section: re-read the lead, pick its new owner (escalation.choose_new_owner,
+    never the owner or the one before), claim `key`, write the owner and the 'reassigned' row.
+
+    The messages are not sent here: escalation.followthrough plans them from the journal, so
+    a crash right after this transaction is finished by the next tick.
+    """
+    with store.exclusive():
+        fresh = store.get_lead(lead.lead_id)
+        if (fresh is None or not untouched(fresh) or fresh.assigned_to != lead.assigned_to
+                or fresh.assigned_at != lead.assigned_at):
+            return Move(fresh or lead, None, stale=True)
+        decision = choose_new_owner(fresh, config, loads, state, now, {fresh.assigned_to, fresh.reassigned_from})
+        if decision is None:
+            return Move(fresh, None)
+        if not store.claim(Activity(time=now, lead_id=lead.lead_id, event="escalation", detail=reason, key=key)):
+            return Move(fresh, None, stale=True)
+        old = fresh.assigned_to or "nobody"
+        changes = {"assigned_to": decision.owner, "assigned_at": now, "reassigned_from": fresh.assigned_to,
+                   "routing_reason": f"reassigned from {old} ({reason}): {decision.reason}",
+                   "escalation": f"{label} from {old} to {decision.owner}"}
+        store.update_lead(lead.lead_id, changes)
+        moved = fresh.model_copy(update=changes)
+        store.add_activity([Activity(time=now, lead_id=lead.lead_id, event=REASSIGNED,
+                                     detail=f"{old} -> {decision.owner}: {decision.reason}",
+                                     key=followthrough_key(moved))])
+    return Move(moved, decision)
+
+

@@ -1,0 +1,174 @@
+"""One tick: status sync, exactly-once under crashes and concurrent workers, errors, the CLI."""
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from automations.actions import Journal
+from automations.business_hours import BusinessHours
+from automations.clock import FrozenClock
+from automations.console_notifier import ConsoleNotifier
+from automations.escalation import ladder
+from automations.notify import deliver_all, new_lead_messages
+from automations.tick import move_lead, run_tick
+from sheets_schema.models import Activity
+from sheets_schema.sql_store import SqlStore
+from tests.conftest import T0, lead_payload
+from tests.speed_fixtures import local, minutes, post_lead, tick_at, walk
+
+
+def test_a_status_edit_in_the_sheet_is_stamped_on_the_next_tick(demo_store, clock, notifier):
+    post_lead(demo_store, clock, notifier)
+    demo_store.update_lead("L-1001", {"status": "quoted", "premium": 1200})  # typed by a person
+    tick_at(demo_store, notifier, clock, T0 + timedelta(minutes=12))
+    lead = demo_store.get_lead("L-1001")
+    assert (lead.status, lead.first_contact_at, lead.quoted_at) == ("Quoted", clock.now(), clock.now())
+    assert lead.response_minutes == 12.0 and lead.next_follow_up is None
+    status_rows = [a.detail for a in demo_store.activity("L-1001") if a.event == "status"]
+    assert len(status_rows) == 1 and "first_contact_at=" in status_rows[0] and "quoted_at=" in status_rows[0]
+    tick_at(demo_store, notifier, clock, T0 + timedelta(minutes=13))
+    assert [a.event for a in demo_store.activity("L-1001")].count("status") == 1
+
+
+def test_a_bound_edit_gets_its_bound_date(demo_store, clock, notifier):
+    post_lead(demo_store, clock, notifier)
+    demo_store.update_lead("L-1001", {"status": "Contacted", "first_contact_at": T0})
+    tick_at(demo_store, notifier, clock, T0 + timedelta(hours=2))
+    demo_store.update_lead("L-1001", {"status": "Bound"})
+    tick_at(demo_store, notifier, clock, T0 + timedelta(days=3))
+    lead = demo_store.get_lead("L-1001")
+    assert lead.bound_at == T0 + timedelta(days=3) and lead.first_contact_at == T0
+
+
+def test_ticking_again_at_the_same_moment_does_nothing(demo_store, clock, notifier):
+    post_lead(demo_store, clock, notifier)
+    first = tick_at(demo_store, notifier, clock, T0 + timedelta(minutes=15))
+    assert [s.template for s in first] == ["producer_warning_15", "producer_warning_15_email", "lead_text_min5",
+                                           "lead_intro_email"]
+    rows = len(demo_store.activity("L-1001"))
+    assert tick_at(demo_store, notifier, clock, T0 + timedelta(minutes=15)) == []
+    assert len(demo_store.activity("L-1001")) == rows
+
+
+def test_a_message_claimed_before_a_crash_is_never_sent_again(demo_store, clock, notifier):
+    post_lead(demo_store, clock, notifier)
+    five = T0 + timedelta(minutes=5)
+    # the worker died after claiming the lead's minute-5 text and before handing it to Twilio
+    assert demo_store.claim(Activity(time=five, lead_id="L-1001", event="sms sending",
+                                     detail="lead_text_min5 to lead", key="L-1001/seq-min5/lead/sms"))
+    sent = tick_at(demo_store, notifier, clock, five)
+    assert [s.template for s in sent] == ["producer_reminder_5", "lead_intro_email"]
+    assert walk(demo_store, notifier, clock, [five, five + timedelta(seconds=30)]) == []
+    keys = Counter(a.key for a in demo_store.activity("L-1001") if a.key)
+    assert keys["L-1001/seq-min5/lead/sms"] == 1 and keys["L-1001/seq-min5"] == 1  # the step is closed
+
+
+def test_a_crash_after_sending_but_before_closing_the_step_sends_nothing_twice(demo_store, clock, notifier):
+    post_lead(demo_store, clock, notifier)
+    tick_at(demo_store, notifier, clock, T0 + timedelta(minutes=5))
+    fifteen = T0 + timedelta(minutes=15)
+    config, lead = demo_store.config(), demo_store.get_lead("L-1001")
+    journal = Journal.from_rows(demo_store.journal(["L-1001"])["L-1001"])
+    rung = next(a for a in ladder(lead, config, BusinessHours.from_settings(config.settings), journal, fifteen)
+                if a.step == "esc-15")
+    # a dead worker sent the 15-minute text and email but never wrote the step's done row
+    deliver_all(list(rung.messages), demo_store, ConsoleNotifier(), FrozenClock(fifteen))
+    sent = tick_at(demo_store, notifier, clock, fifteen)
+    assert [s.template for s in sent if s.to != "lead"] == []
+    assert demo_store.get_lead("L-1001").escalation == "15 min: warning to Sarah M."
+
+
+def test_a_crash_right_after_a_reassignment_is_finished_by_the_next_tick(demo_store, clock, notifier):
+    post_lead(demo_store, clock, notifier)
+    thirty = T0 + timedelta(minutes=30)
+    config, lead = demo_store.config(), demo_store.get_lead("L-1001")
+    move = move_lead(demo_store, lead, config, thirty, demo_store.workload(thirty), {}, key="L-1001/esc-30",
+                     reason="untouched 30 business min", label="30 min: reassigned")  # ... and the worker died
+    assert move.decision.owner == "David L."
+    sent = tick_at(demo_store, notifier, clock, thirty)
+    assert [s.short[1:] for s in sent if s.to != "lead"] == [
+        ("David L.", "producer_new_lead"), ("David L.", "producer_new_lead_email"),
+        ("Sarah M.", "producer_reassigned_away")]
+    assert tick_at(demo_store, notifier, clock, thirty + timedelta(seconds=30)) == []
+    assert demo_store.get_lead("L-1001").assigned_to == "David L."  # reassigned once, not twice
+
+
+def test_two_workers_ticking_the_same_store_at_once_do_each_thing_once(tmp_path, demo_store, clock, notifier):
+    for i in range(3):
+        post_lead(demo_store, clock, notifier, email=f"w{i}@example.com", phone=f"20155502{i:02d}")
+    workers = [(SqlStore(demo_store.url), ConsoleNotifier()) for _ in range(2)]  # two processes' own engines
+    barrier = threading.Barrier(2)
+
+    def tick(worker, moment):
+        store, inbox = worker
+        barrier.wait()
+        return run_tick(store, inbox, FrozenClock(moment))
+
+    with ThreadPoolExecutor(2) as pool:
+        for moment in minutes(T0, 1, 62):
+            reports = list(pool.map(tick, workers, [moment, moment]))
+            assert not any(r.errors for r in reports)
+    for store, _ in workers:
+        store.close()
+    keys = Counter(m.key for _, inbox in workers for m in inbox.sent)
+    assert keys and max(keys.values()) == 1
+    # Sarah's and Rachel's leads both go to their backup David L., once each
+    assert sorted(k.split("/")[0] for k in keys if k.endswith("/reassigned-1/David L./sms")) == ["L-1001", "L-1003"]
+    assert sum(1 for k in keys if "/esc-60/Morgan P./sms" in k) == 3
+    reassignments = Counter(a.lead_id for a in demo_store.activity() if a.event == "reassigned")
+    assert set(reassignments.values()) == {2}
+
+
+def test_a_bad_lead_is_recorded_once_an_hour_and_the_others_still_move(demo_store, clock, notifier):
+    post_lead(demo_store, clock, notifier)
+    post_lead(demo_store, clock, notifier, email="b@example.com", phone="2015550177")
+    demo_store.update_lead("L-1001", {"status": "Call back Friday"})  # not a status we know
+    report = run_tick(demo_store, notifier, FrozenClock(T0 + timedelta(minutes=5)))
+    assert len(report.errors) == 1 and report.errors[0].startswith("L-1001 plan: ValueError: unknown status")
+    assert any(line.startswith("L-1002 esc-5") for line in report.done)
+    run_tick(demo_store, notifier, FrozenClock(T0 + timedelta(minutes=6)))
+    assert [a.event for a in demo_store.activity("L-1001")].count("tick error") == 1
+
+
+def test_a_lead_without_a_reachable_owner_is_still_escalated(demo_store, clock, notifier):
+    post_lead(demo_store, clock, notifier)
+    demo_store.update_lead("L-1001", {"assigned_to": "Someone Who Left"})
+    sent = walk(demo_store, notifier, clock, minutes(T0, 5, 30, step=5))
+    # nobody backs up an unknown owner: the best Personal producer, least recently assigned, takes it
+    assert [s.short[1:] for s in sent if s.to != "lead"] == [
+        ("James K.", "producer_new_lead"), ("James K.", "producer_new_lead_email")]
+    assert demo_store.get_lead("L-1001").assigned_to == "James K."
+
+
+# ---- the command line -------------------------------------------------------------------------
+def test_leadrouter_tick_runs_one_pass_at_the_given_time_and_prints_what_it_did(client, runner):
+    assert client.post("/leads", json=lead_payload()).status_code == 201
+    result = runner.invoke(args=["tick", "--now", "2026-11-24T10:05:00"])  # no offset: the agency's zone
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("L-1001 esc-5: reminder to Sarah M.")
+    assert lines[-1].startswith("tick at 2026-11-24T10:05:00-05:00: 1 lead(s) watched, 3 step(s) done, "
+                                "3 message(s) sent, 0 error(s)")
+    again = runner.invoke(args=["tick", "--now", "2026-11-24T15:05:00+00:00"])
+    assert "0 step(s) done" in again.output
+
+
+def test_leadrouter_tick_refuses_a_time_it_cannot_read(runner):
+    result = runner.invoke(args=["tick", "--now", "next tuesday"])
+    assert result.exit_code == 2 and "ISO-8601" in result.output
+
+
+def test_the_2am_tick_sends_nothing_to_the_lead_before_morning(demo_store, clock, notifier):
+    clock.set(local(2026, 11, 24, 2, 0))
+    post_lead(demo_store, clock, notifier)
+    assert walk(demo_store, notifier, clock, [local(2026, 11, 24, 2, 5), local(2026, 11, 24, 7, 59)]) == []
+    morning = tick_at(demo_store, notifier, clock, local(2026, 11, 24, 8, 5))
+    assert [s.template for s in morning if s.to == "lead"] == ["lead_text_min5", "lead_intro_email"]
+
+
+def test_minute_zero_messages_are_not_repeated_by_the_tick(demo_store, clock, notifier):
+    lead = post_lead(demo_store, clock, notifier)
+    assert [m.key for m in new_lead_messages(lead, demo_store.config())] == [m.key for m in notifier.sent]
+    assert tick_at(demo_store, notifier, clock, T0 + timedelta(minutes=1)) == []
