@@ -54,6 +54,7 @@ UNCERTAIN = "sheets_activity_uncertain"
 REFRESHED_AT = "sheets_refreshed_at"
 MIRROR_BATCH = 500
 STALE_SECONDS = 300
+FRESH_HEADERS_SECONDS = 5.0
 
 
 @dataclass
@@ -99,6 +100,7 @@ class GSheetsStore(Store):
         self._local = threading.local()
         self._config: tuple[str, AgencyConfig] | None = None
         self._checked = False
+        self._headers_read_at = 0.0  # time.monotonic() of the last read of every header row
         self.journal.init()  # local tables only; the sheet is touched by init() and refresh()
         self.outbox.create()
 
@@ -165,6 +167,7 @@ class GSheetsStore(Store):
             log.warning("sheet unreachable; working from the local copy (%s)", exc)
             return False
         snapshot = dict(zip(titles, blocks))
+        self._headers_read_at = time.monotonic()
         layout.headers.update({t: Headers.of(rows[0] if rows else []) for t, rows in snapshot.items()})
         self._save_layout(layout)
         self._apply_snapshot(snapshot, layout, epoch)
@@ -182,8 +185,9 @@ class GSheetsStore(Store):
         layout = self._layout() or self._load_layout()
         if tab not in layout.sheet_ids:
             raise SheetsUnavailable(f"the sheet has no {tab!r} tab; run `leadrouter init`")
-        header_rows = self.api.get(f"{quote_tab(tab)}!1:1")
-        layout.headers[tab] = Headers.of(header_rows[0] if header_rows else [])
+        if time.monotonic() - self._headers_read_at > FRESH_HEADERS_SECONDS or tab not in layout.headers:
+            header_rows = self.api.get(f"{quote_tab(tab)}!1:1")  # people may have moved columns since
+            layout.headers[tab] = Headers.of(header_rows[0] if header_rows else [])
         codec, sheet_id = layout.codec, layout.sheet_ids[tab]
         requests = []
         for col in spec.columns:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 EPOCH = datetime(1899, 12, 30)
@@ -37,6 +37,11 @@ MESSAGES = {
     500: "Internal error encountered.",
     503: "The service is currently unavailable.",
 }
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log(self, type: str, message: str, *args) -> None:  # tests read counts, not access logs
+        pass
 
 
 class ApiError(Exception):
@@ -290,8 +295,8 @@ class FakeSheets:
 
     # ---- lifecycle ----
     def start(self) -> "FakeSheets":
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-sheets", daemon=True)
+        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-sheets", daemon=True)
         self._thread.start()
         return self
 
@@ -345,7 +350,7 @@ class FakeSheets:
         """The tab's values as a person reads them (unformatted; trailing blanks trimmed)."""
         with self.lock:
             sheet = self.sheets[title]
-            return [[unformatted(c.value) if c else "" for c in row] for row in sheet.grid]
+            return [["" if c is None or c.value is None else unformatted(c.value) for c in row] for row in sheet.grid]
 
     def records(self, title: str) -> list[dict[str, Any]]:
         rows = self.table(title)
