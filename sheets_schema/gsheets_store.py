@@ -101,6 +101,7 @@ class GSheetsStore(Store):
         self._config: tuple[str, AgencyConfig] | None = None
         self._checked = False
         self._headers_read_at = 0.0  # time.monotonic() of the last read of every header row
+        self._refreshing = threading.Lock()  # one refresh at a time in this process
         self.journal.init()  # local tables only; the sheet is touched by init() and refresh()
         self.outbox.create()
 
@@ -149,6 +150,10 @@ class GSheetsStore(Store):
 
     def refresh(self) -> bool:
         """One read of every tab, then the queued writes. False when the sheet was unreachable."""
+        with self._refreshing:
+            return self._refresh()
+
+    def _refresh(self) -> bool:
         epoch = self.outbox.begin_epoch()
         try:
             layout = self._layout() or self._load_layout()

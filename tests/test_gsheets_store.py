@@ -254,3 +254,21 @@ def test_a_post_is_answered_even_when_the_sheet_is_slow_to_come_back(store, fake
     assert [a.event for a in store.activity(r.get_json()["lead_id"])][:2] == ["received", "assigned"]
     assert waits == []  # an append is never retried blindly on a 503
     assert isinstance(store, GSheetsStore)
+
+
+def test_leadrouter_init_demo_sets_up_a_shared_sheet_from_the_environment(fake_sheets, service_account_file,
+                                                                         tmp_path, monkeypatch):
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(service_account_file))
+    monkeypatch.setenv("LEADROUTER_SHEETS_API", fake_sheets.url)
+    monkeypatch.setenv("LEADROUTER_JOURNAL", str(tmp_path / "cli-journal.db"))
+    monkeypatch.setenv("LEADROUTER_STORE", f"gsheets://{fake_sheets.spreadsheet_id}")
+    app = create_app({"TESTING": True})
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=["init", "--demo"])
+        assert result.exit_code == 0, result.output
+        assert "gsheets://" in result.output
+        assert [r["Name"] for r in fake_sheets.records("Producers")][:2] == ["Sarah M.", "James K."]
+        result = app.test_cli_runner().invoke(args=["check"])
+        assert result.exit_code == 0, result.output
+        app.extensions["leadrouter"].close()
+    assert any(c.kind == "token" for c in fake_sheets.calls)  # the key file's own token_uri was used
