@@ -817,8 +817,10 @@ class FakeSheets:
         ref = self._ref(text)
         sheet = self._sheet_of(ref)
         r0, c0 = ref.r0 or 0, ref.c0 or 0
-        if ref.r1 is not None and len(values) > ref.r1 - r0 + 1 or (
-                ref.c1 is not None and any(len(row) > ref.c1 - c0 + 1 for row in values)):
+        anchor = ref.r0 is not None and ref.r0 == ref.r1 and ref.c0 is not None and ref.c0 == ref.c1
+        too_tall = ref.r1 is not None and len(values) > ref.r1 - r0 + 1
+        too_wide = ref.c1 is not None and any(len(row) > ref.c1 - c0 + 1 for row in values)
+        if not anchor and (too_tall or too_wide):
             raise ApiError(400, f"Requested writing within range [{text}], but tried writing to row "
                                 f"[{r0 + len(values)}]")
         for i, row in enumerate(values):
