@@ -8,6 +8,7 @@ notification (target <= 2 s), and API calls per lead and per tick.
 from __future__ import annotations
 
 import argparse
+import logging
 import statistics
 import sys
 import tempfile
@@ -54,6 +55,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.3)
     parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args()
+    logging.getLogger("leadrouter").setLevel(logging.ERROR)  # the outage part warns on purpose
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -96,6 +98,14 @@ def main() -> None:
         mark = fake.mark()
         store.refresh()
         calls_idle_tick = fake.count(since=mark)
+        fake.down = True  # Google answers 503 (after the same latency) for a while
+        outage = [post(i) for i in range(2 * args.leads, 2 * args.leads + 10)]
+        app.extensions["leadrouter"].drain()
+        fake.down = False
+        mark = fake.mark()
+        store.refresh()
+        calls_recovery = fake.count(since=mark)
+        in_sheet = sum(1 for r in fake.records("Leads") if r["Lead ID"] in {lead_id for lead_id, *_ in outage})
     finally:
         store.close()
         fake.stop()
@@ -110,6 +120,11 @@ def main() -> None:
         print(f"  {label:>12}: form response p50 {statistics.median(times):.3f} s  p99 {pct(times, 99):.3f} s"
               f"  (target <= 1 s) | post -> owner's text p50 {statistics.median(notify):.3f} s"
               f"  p99 {pct(notify, 99):.3f} s  (target <= 2 s)")
+    times = [t for _, _, t, _ in outage]
+    notify = [notifier.sent[lead_id] - start for lead_id, start, _, _ in outage if lead_id in notifier.sent]
+    print(f"  during an outage: statuses {sorted({code for *_, code in outage})}, form response p50 "
+          f"{statistics.median(times):.3f} s, owner's text p50 {statistics.median(notify):.3f} s; "
+          f"after it, {in_sheet} of {len(outage)} queued leads written in {calls_recovery} API calls")
     print(f"  API calls per new lead: {calls_posts / len(results):.2f}  (target <= 1 write)")
     print(f"  API calls per tick: {calls_busy_tick} after the burst (1 read + 1 batched write), "
           f"{calls_idle_tick} when idle  (quota 60/min; a 30 s tick uses {2 * calls_idle_tick}/min idle)")

@@ -23,6 +23,8 @@ import requests
 from google.auth import exceptions as auth_errors
 from google.oauth2 import service_account
 from gspread.exceptions import APIError
+from gspread.urls import SPREADSHEET_VALUES_APPEND_URL
+from gspread.utils import quote
 from requests.adapters import HTTPAdapter
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential, wait_random
 
@@ -77,7 +79,7 @@ class SheetsApi:
 
     def __init__(self, spreadsheet_id: str, credentials_file: str, *, api_base: str = SHEETS_API,
                  timeout: float = 10.0, sleep: Callable[[float], None] = time.sleep, attempts: int = 5,
-                 max_wait: float = 32.0) -> None:
+                 max_wait: float = 32.0, append_timeout: float = 3.0) -> None:
         self.spreadsheet_id = spreadsheet_id
         creds = service_account.Credentials.from_service_account_file(credentials_file, scopes=SCOPES)
         self.client = gspread.Client(auth=creds)
@@ -87,6 +89,7 @@ class SheetsApi:
             self.http.session.mount(SHEETS_API, RebaseAdapter(api_base))
         self.sleep = sleep
         self.attempts = attempts
+        self.append_timeout = append_timeout
         self.max_wait = max_wait
 
     # ---- the retry policy ----
@@ -122,11 +125,20 @@ class SheetsApi:
         return answer.get("values", [])
 
     def append(self, a1: str, rows: list[list[Any]], attempts: int | None = None) -> dict[str, Any]:
-        """values.append, RAW, inserting rows. Not idempotent: only 429s are retried here."""
-        params = {"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS", "includeValuesInResponse": False}
-        return self._call("values.append",
-                          lambda: self.http.values_append(self.spreadsheet_id, a1, params, {"values": rows}),
-                          idempotent=False, attempts=attempts)
+        """values.append, RAW, inserting rows. Not idempotent: only 429s are retried here.
+
+        It is on the form's request path, so it has its own short timeout (a hanging Google
+        must not hold the form for long: the lead waits in the outbox instead).
+        """
+        params = {"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS", "includeValuesInResponse": "false"}
+        url = SPREADSHEET_VALUES_APPEND_URL % (self.spreadsheet_id, quote(a1))
+
+        def go() -> dict[str, Any]:
+            response = self.http.session.post(url, params=params, json={"values": rows}, timeout=self.append_timeout)
+            if not response.ok:
+                raise APIError(response)
+            return response.json()
+        return self._call("values.append", go, idempotent=False, attempts=attempts)
 
     def batch_update(self, requests_: list[dict[str, Any]], *, idempotent: bool) -> dict[str, Any]:
         return self._call("batchUpdate", lambda: self.http.batch_update(self.spreadsheet_id, {"requests": requests_}),

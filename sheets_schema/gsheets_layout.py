@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
@@ -61,23 +62,34 @@ class Headers:
         return cls(tuple("" if h is None else str(h) for h in row))
 
     def index(self, column: Column) -> int | None:
-        wanted = {_norm(column.header), _norm(column.key.replace("_", " "))}
-        for i, header in enumerate(self.cells):
-            if _norm(header) in wanted:
-                return i
-        return None
+        return _index(self.cells, column.header)
 
     def positions(self, tab: Tab) -> dict[str, int]:
         """{column key: 0-based index} for the tab's columns present in the sheet."""
-        found = {}
-        for col in tab.columns:
-            i = self.index(col)
-            if i is not None:
-                found[col.key] = i
-        return found
+        return dict(_positions(self.cells, tab.name))
 
     def missing(self, tab: Tab) -> list[Column]:
         return [c for c in tab.columns if self.index(c) is None]
+
+
+@lru_cache(maxsize=4096)
+def _index(cells: tuple[str, ...], header: str) -> int | None:
+    wanted = _norm(header)
+    for i, cell in enumerate(cells):
+        if _norm(cell) == wanted:
+            return i
+    return None
+
+
+@lru_cache(maxsize=256)
+def _positions(cells: tuple[str, ...], tab_name: str) -> tuple[tuple[str, int], ...]:
+    from .tabs import TABS
+    found = []
+    for col in TABS[tab_name].columns:
+        i = _index(cells, col.header)
+        if i is not None:
+            found.append((col.key, i))
+    return tuple(found)
 
 
 class Codec:

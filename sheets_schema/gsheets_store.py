@@ -102,14 +102,13 @@ class GSheetsStore(Store):
         self._checked = False
         self._headers_read_at = 0.0  # time.monotonic() of the last read of every header row
         self._refreshing = threading.Lock()  # one refresh at a time in this process
+        self._saved_layout: str | None = None
         self.journal.init()  # local tables only; the sheet is touched by init() and refresh()
         self.outbox.create()
 
     # ---- structure ------------------------------------------------------------------------
     def init(self) -> None:
         """Create missing tabs and headers and format them; keeps people's data and extra columns."""
-        self.journal.init()
-        self.outbox.create()
         meta = self.api.metadata()
         sheets = {s["properties"]["title"]: s for s in meta.get("sheets", [])}
         present = [t for t in TABS if t in sheets]
@@ -148,12 +147,12 @@ class GSheetsStore(Store):
         self._save_layout(layout)
         self.refresh()
 
-    def refresh(self) -> bool:
+    def refresh(self, attempts: int | None = None) -> bool:
         """One read of every tab, then the queued writes. False when the sheet was unreachable."""
         with self._refreshing:
-            return self._refresh()
+            return self._refresh(attempts)
 
-    def _refresh(self) -> bool:
+    def _refresh(self, attempts: int | None) -> bool:
         epoch = self.outbox.begin_epoch()
         try:
             layout = self._layout() or self._load_layout()
@@ -163,10 +162,11 @@ class GSheetsStore(Store):
                 titles.append(ACTIVITY.name)
                 ranges.append(f"{quote_tab(ACTIVITY.name)}!1:1")
             try:
-                blocks = self.api.batch_get(ranges)
+                blocks = self.api.batch_get(ranges, attempts=attempts)
             except SheetsUnavailable as exc:
                 if exc.code == 400:  # a tab was renamed or deleted: learn the tabs again next time
                     self.journal.set_state(LAYOUT, "")
+                    self._saved_layout = ""
                 raise
         except SheetsUnavailable as exc:
             log.warning("sheet unreachable; working from the local copy (%s)", exc)
@@ -307,10 +307,14 @@ class GSheetsStore(Store):
     # ---- reading the sheet into the replica ----------------------------------------------------
     def _layout(self) -> Layout | None:
         text = self.journal.get_state(LAYOUT)
+        self._saved_layout = text
         return Layout.loads(text) if text else None
 
     def _save_layout(self, layout: Layout) -> None:
-        self.journal.set_state(LAYOUT, layout.dumps())
+        text = layout.dumps()
+        if text != self._saved_layout:
+            self.journal.set_state(LAYOUT, text)
+            self._saved_layout = text
 
     def _load_layout(self) -> Layout:
         meta = self.api.metadata()
@@ -327,8 +331,10 @@ class GSheetsStore(Store):
         if self._checked:
             return
         last = self.journal.get_state(REFRESHED_AT)
-        if last is None or time.time() - float(last) > STALE_SECONDS:
+        if last is None:
             self.refresh()
+        elif time.time() - float(last) > STALE_SECONDS:
+            self.refresh(attempts=1)  # a local copy exists: do not keep a caller waiting on backoff
         self._checked = True
 
     def _bump_config(self) -> None:
@@ -471,6 +477,9 @@ class GSheetsStore(Store):
         except SheetsUnavailable as exc:
             log.warning("sheet write failed; %d write(s) stay queued: %s", len(to_append) + len(updates), exc)
             self.outbox.release(to_append + updates)
+            if exc.code == 400:  # e.g. a tab was deleted: learn the tabs again at the next refresh
+                self.journal.set_state(LAYOUT, "")
+                self._saved_layout = ""
             if mirror and exc.uncertain:
                 self.journal.set_state(UNCERTAIN, f"{mirror[0][0]}:{mirror[-1][0]}")
             return

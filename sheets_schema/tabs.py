@@ -8,6 +8,7 @@ the header people see in the sheet, the snake_case key code and JSON use, a kind
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 Kind = Literal["text", "int", "number", "money", "percent", "date", "datetime", "bool", "choice"]
@@ -34,8 +35,8 @@ class Column:
     note: str = ""
     choices: tuple[str, ...] = ()
 
-    @property
-    def key(self) -> str:
+    @cached_property
+    def key(self) -> str:  # cached: models and backends ask for it for every cell
         return snake(self.header)
 
 

@@ -16,6 +16,7 @@ outage, latency, or a write that lands but whose answer is lost.
 from __future__ import annotations
 
 import json
+import pickle
 import re
 import secrets
 import threading
@@ -40,6 +41,8 @@ MESSAGES = {
 
 
 class _QuietHandler(WSGIRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as Google serves it
+
     def log(self, type: str, message: str, *args) -> None:  # tests read counts, not access logs
         pass
 
@@ -538,7 +541,7 @@ class FakeSheets:
         requests = payload.get("requests")
         if not isinstance(requests, list) or not requests:
             raise ApiError(400, "Invalid JSON payload received. Must specify at least one request.")
-        snapshot = self._snapshot()
+        snapshot = self._snapshot(requests)
         replies = []
         try:
             for i, req in enumerate(requests):
@@ -552,12 +555,27 @@ class FakeSheets:
             raise
         return {"spreadsheetId": self.spreadsheet_id, "replies": replies}
 
-    def _snapshot(self):
-        import copy
-        return copy.deepcopy((self.sheets, self._next_sheet_id, self._next_protected_id))
+    def _snapshot(self, requests: list) -> tuple:
+        """Copies of the sheets these requests name, to undo a batch that fails half-way."""
+        ids: set[int] = set()
 
-    def _restore(self, snapshot) -> None:
-        self.sheets, self._next_sheet_id, self._next_protected_id = snapshot
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                for k, v in node.items():
+                    if k == "sheetId" and isinstance(v, int):
+                        ids.add(v)
+                    walk(v)
+            elif isinstance(node, list):
+                for v in node:
+                    walk(v)
+        walk(requests)
+        touched = {t: pickle.loads(pickle.dumps(s)) for t, s in self.sheets.items() if s.sheet_id in ids}
+        return dict(self.sheets), touched, self._next_sheet_id, self._next_protected_id
+
+    def _restore(self, snapshot: tuple) -> None:
+        sheets, touched, self._next_sheet_id, self._next_protected_id = snapshot
+        sheets.update(touched)
+        self.sheets = sheets
 
     def _req_addSheet(self, body: dict) -> dict:
         props = body.get("properties", {})

@@ -13,6 +13,7 @@ import pytest
 from app import create_app
 from sheets_schema.gsheets_store import GSheetsStore
 from tests.conftest import lead_payload
+from tests.fake_sheets_api import formatted
 from tests.gsheets_fixtures import make_store
 
 
@@ -149,7 +150,9 @@ def test_public_text_is_written_raw_and_times_and_money_as_real_values(store, fa
     assert cell.value == '=IMPORTXML("http://x","//a")' and cell.formula is None
     assert sheet.grid[1][headers.index("Current Carrier")].value == "+1+1"
     assert sheet.grid[1][headers.index("ZIP")].value == "02134"
-    assert isinstance(sheet.grid[1][headers.index("Received At")].value, float)
+    received = headers.index("Received At")
+    assert isinstance(sheet.grid[1][received].value, float)  # a real date-time, in the sheet's time zone:
+    assert formatted(sheet.grid[1][received].value, sheet.number_format(1, received)).startswith("2026-11-24 10:00")
     assert sheet.grid[1][headers.index("Premium")].value == 1250.5
     lead = store.get_lead(lead_id)
     assert lead.first_name.startswith("=IMPORTXML") and lead.zip == "02134" and lead.premium == 1250.5
