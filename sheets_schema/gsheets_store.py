@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import Any, Iterable, Iterator
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from automations.config import AgencyConfig
 from automations.ports import ProducerLoad, Store
@@ -210,6 +210,10 @@ class GSheetsStore(Store):
             self.journal.replace_rows(tab, rows)
             if spec.config:
                 self._bump_config()
+            if tab == ACTIVITY.name:  # the tab now holds exactly the journal's rows
+                with self.journal._conn() as conn:
+                    last = conn.execute(select(func.max(activity_t.c.row_id))).scalar()
+                self.journal.set_state(MIRRORED, str(last or 0))
 
     # ---- leads ----------------------------------------------------------------------------
     def add_lead(self, lead: Lead) -> None:
@@ -227,8 +231,9 @@ class GSheetsStore(Store):
 
     def update_lead(self, lead_id: str, changes: dict[str, Any]) -> None:
         """Written locally now; sent to the sheet by the next refresh (one call for all updates)."""
-        changes = {LEADS.column(k).key: v for k, v in changes.items()}
-        text = {k: cells.to_text(LEADS.column(k).kind, v) for k, v in changes.items()}
+        known = {c.key: c for c in LEADS.columns} | {c.header: c for c in LEADS.columns}
+        changes = {known[k].key: v for k, v in changes.items() if k in known}  # unknown keys are ignored, as in SQL
+        text = {k: cells.to_text(known[k].kind, v) for k, v in changes.items()}
         with self.journal._tx():
             self.journal.update_lead(lead_id, changes)
             self.outbox.put("update", lead_id, text)
@@ -414,6 +419,10 @@ class GSheetsStore(Store):
             self.api.append(f"{quote_tab(LEADS.name)}!A1:{last}", rows, attempts=self.hot_attempts)
         except SheetsUnavailable as exc:
             log.warning("%d lead(s) kept in the local outbox until the sheet is back: %s", len(ops), exc)
+            self.outbox.release(ops)
+            return
+        except Exception:  # noqa: BLE001 - the lead is safe locally; the form must still get its answer
+            log.exception("writing %d lead(s) to the sheet failed; kept in the local outbox", len(ops))
             self.outbox.release(ops)
             return
         self.outbox.done(ops)

@@ -275,3 +275,14 @@ def test_leadrouter_init_demo_sets_up_a_shared_sheet_from_the_environment(fake_s
         assert result.exit_code == 0, result.output
         app.extensions["leadrouter"].close()
     assert any(c.kind == "token" for c in fake_sheets.calls)  # the key file's own token_uri was used
+
+
+def test_concurrent_posts_each_land_in_the_sheet_once_and_keep_the_rotation(store, fake_sheets, client):
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda i: post(client, i), range(12)))
+    assert {a.status_code for a in answers} == {201}
+    ids = [a.get_json()["lead_id"] for a in answers]
+    assert ids_in_sheet(fake_sheets) == {lead_id: 1 for lead_id in ids}
+    assert Counter(a.get_json()["assigned_to"] for a in answers) == {
+        "Sarah M.": 3, "James K.": 3, "Rachel T.": 3, "David L.": 3}
