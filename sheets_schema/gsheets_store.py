@@ -384,7 +384,7 @@ class GSheetsStore(Store):
                 continue
             record["lead_id"] = lead_id
             try:
-                leads[lead_id] = Lead.from_row(record)
+                leads[lead_id] = _keep_exact_times(Lead.from_row(record), existing.get(lead_id), codec)
             except ValidationError as exc:
                 log.warning("lead %s: unreadable row in the sheet (%s); keeping the last good copy",
                             lead_id, exc.errors()[0].get("loc"))
@@ -533,6 +533,24 @@ class GSheetsStore(Store):
         seen = {(str(r.get("lead_id", "")), str(r.get("event", "")), str(r.get("detail", "")))
                 for r in (layout.codec.record(ACTIVITY, positions, row) for row in rows[1:])}
         return all((e.lead_id, e.event, e.detail) in seen for e in wanted)
+
+
+DATETIME_KEYS = [c.key for c in LEADS.columns if c.kind == "datetime"]
+
+
+def _keep_exact_times(lead: Lead, known: Lead | None, codec: Codec) -> Lead:
+    """A sheet holds wall-clock times: 01:30 on the night clocks go back is ambiguous.
+
+    When the sheet shows the same wall-clock time as the copy we wrote, keep our exact value.
+    """
+    if known is None:
+        return lead
+    same = {}
+    for key in DATETIME_KEYS:
+        ours, theirs = getattr(known, key), getattr(lead, key)
+        if ours is not None and theirs is not None and ours != theirs and codec.serial(ours) == codec.serial(theirs):
+            same[key] = ours
+    return lead.model_copy(update=same) if same else lead
 
 
 def open_gsheets_store(url: str) -> GSheetsStore:
