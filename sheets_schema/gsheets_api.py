@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 import gspread
 import requests
@@ -87,6 +88,8 @@ class SheetsApi:
         self.http.set_timeout(timeout)
         if api_base.rstrip("/") != SHEETS_API:
             self.http.session.mount(SHEETS_API, RebaseAdapter(api_base))
+            if urlsplit(api_base).hostname in ("127.0.0.1", "localhost", "::1"):
+                self.http.session.trust_env = False  # an emulator on this machine: no proxy look-ups
         self.sleep = sleep
         self.attempts = attempts
         self.append_timeout = append_timeout

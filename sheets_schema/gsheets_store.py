@@ -48,7 +48,7 @@ log = logging.getLogger("leadrouter.sheets")
 
 LAYOUT = "sheets_layout"
 CONFIG_VERSION = "sheets_config_version"
-DIGEST = "sheets_digest:"
+DIGESTS = "sheets_digests"  # {tab: digest of the rows last copied from the sheet}
 MIRRORED = "sheets_activity_mirrored"
 UNCERTAIN = "sheets_activity_uncertain"
 REFRESHED_AT = "sheets_refreshed_at"
@@ -349,6 +349,8 @@ class GSheetsStore(Store):
     def _apply_snapshot(self, snapshot: dict[str, list[list[Any]]], layout: Layout, epoch: int) -> None:
         codec = layout.codec
         with self.journal.exclusive():
+            digests = json.loads(self.journal.get_state(DIGESTS) or "{}")
+            before = dict(digests)
             changed = False
             for tab in CONFIG_TABS:
                 if tab.name not in snapshot:
@@ -357,23 +359,26 @@ class GSheetsStore(Store):
                 records = [codec.record(tab, positions, row) for row in snapshot[tab.name][1:]]
                 records = [r for r in records if any(not cells.is_blank(v) for v in r.values())]
                 digest = _digest(records)
-                if self.journal.get_state(DIGEST + tab.name) != digest:
+                if digests.get(tab.name) != digest:
                     self.journal.replace_rows(tab.name, records)
-                    self.journal.set_state(DIGEST + tab.name, digest)
+                    digests[tab.name] = digest
                     changed = True
             if changed:
                 self._bump_config()
             if LEADS.name in snapshot:
-                self._rebuild_leads(snapshot[LEADS.name], layout, codec, epoch)
+                self._rebuild_leads(snapshot[LEADS.name], layout, codec, epoch, digests)
+            if digests != before:
+                self.journal.set_state(DIGESTS, json.dumps(digests))
 
-    def _rebuild_leads(self, rows: list[list[Any]], layout: Layout, codec: Codec, epoch: int) -> None:
+    def _rebuild_leads(self, rows: list[list[Any]], layout: Layout, codec: Codec, epoch: int,
+                       digests: dict[str, str]) -> None:
         positions = layout.positions(LEADS.name)
         if "lead_id" not in positions:
             log.error("the Leads tab has no 'Lead ID' column; run `leadrouter init` to restore it")
             return
         overlay = self.outbox.overlay(epoch)
         digest = _digest([rows, [(op.id, op.state) for op in overlay]])
-        if self.journal.get_state(DIGEST + LEADS.name) == digest:
+        if digests.get(LEADS.name) == digest:
             return
         existing = {lead.lead_id: lead for lead in self.journal.leads()}
         leads: dict[str, Lead] = {}
@@ -398,7 +403,7 @@ class GSheetsStore(Store):
                 leads[op.lead_id] = leads[op.lead_id].model_copy(update=changes)
         ordered = sorted(leads.values(), key=lambda lead: (lead.received_at, _lead_number(lead.lead_id)))
         self.journal.replace_rows(LEADS.name, [lead.to_row() for lead in ordered])
-        self.journal.set_state(DIGEST + LEADS.name, digest)
+        digests[LEADS.name] = digest
 
     # ---- writing queued work -----------------------------------------------------------------
     def _lead_row(self, op: Op) -> Lead:
