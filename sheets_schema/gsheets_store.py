@@ -337,7 +337,8 @@ class GSheetsStore(Store):
             return
         last = self.journal.get_state(REFRESHED_AT)
         if last is None:
-            self.refresh()
+            if not self.refresh():  # no copy of the sheet at all: better a 503 than routing on nothing
+                raise SheetsUnavailable("the sheet has never been read and cannot be reached now")
         elif time.time() - float(last) > STALE_SECONDS:
             self.refresh(attempts=1)  # a local copy exists: do not keep a caller waiting on backoff
         self._checked = True

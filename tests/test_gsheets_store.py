@@ -286,3 +286,20 @@ def test_concurrent_posts_each_land_in_the_sheet_once_and_keep_the_rotation(stor
     assert ids_in_sheet(fake_sheets) == {lead_id: 1 for lead_id in ids}
     assert Counter(a.get_json()["assigned_to"] for a in answers) == {
         "Sarah M.": 3, "James K.": 3, "Rachel T.": 3, "David L.": 3}
+
+
+def test_a_server_that_never_read_the_sheet_refuses_posts_while_it_is_down(demo_store, fake_sheets,
+                                                                          service_account_file, tmp_path, clock,
+                                                                          notifier, waits):
+    fresh = make_store(fake_sheets, service_account_file, tmp_path / "fresh-journal.db", waits)
+    try:
+        fake_sheets.down = True
+        app = create_app({"TESTING": True, "SEND_INLINE": True}, store=fresh, clock=clock, notifier=notifier)
+        r = app.test_client().post("/leads", json=lead_payload())
+        assert r.status_code == 503 and "store" in r.get_json()["errors"]
+        assert len(notifier.sent) == 0 and fresh.journal.leads() == []
+        fake_sheets.down = False
+        r = app.test_client().post("/leads", json=lead_payload())
+        assert r.status_code == 201 and r.get_json()["assigned_to"] == "Sarah M."
+    finally:
+        fresh.close()
