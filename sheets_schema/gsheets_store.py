@@ -103,6 +103,7 @@ class GSheetsStore(Store):
         self._headers_read_at = 0.0  # time.monotonic() of the last read of every header row
         self._refreshing = threading.Lock()  # one refresh at a time in this process
         self._saved_layout: str | None = None
+        self._misplaced: dict[str, int] = {}  # lead id -> row written under an old header layout
         self.journal.init()  # local tables only; the sheet is touched by init() and refresh()
         self.outbox.create()
 
@@ -382,8 +383,11 @@ class GSheetsStore(Store):
         if digests.get(LEADS.name) == digest:
             return
         existing = {lead.lead_id: lead for lead in self.journal.leads()}
-        leads: dict[str, Lead] = {}
-        for row in rows[1:]:
+        misplaced = self._find_misplaced(rows, positions["lead_id"], existing, overlay)
+        leads: dict[str, Lead] = {lead_id: existing[lead_id] for lead_id in misplaced}
+        for r, row in enumerate(rows[1:], start=1):
+            if r in misplaced.values():
+                continue
             record = codec.record(LEADS, positions, row)
             lead_id = str(record.get("lead_id") or "").strip()
             if not lead_id or lead_id in leads:
@@ -405,6 +409,28 @@ class GSheetsStore(Store):
         ordered = sorted(leads.values(), key=lambda lead: (lead.received_at, _lead_number(lead.lead_id)))
         self.journal.replace_rows(LEADS.name, [lead.to_row() for lead in ordered])
         digests[LEADS.name] = digest
+
+    def _find_misplaced(self, rows: list[list[Any]], key: int, existing: dict[str, Lead],
+                        overlay: list[Op]) -> dict[str, int]:
+        """Rows appended just as someone moved the columns: our Lead ID sits in another column.
+
+        A lead of ours missing from the Lead ID column is either deleted by a person (its ID is
+        nowhere) or written under yesterday's header layout (its ID is in another column of a
+        row): that row is rewritten under today's headers by the next drain.
+        """
+        in_column = {str(row[key]).strip() for row in rows[1:] if key < len(row)}
+        pending = {op.lead_id for op in overlay if op.kind == "append"}
+        missing = {lead_id for lead_id in existing if lead_id not in in_column and lead_id not in pending}
+        found: dict[str, int] = {}
+        if missing:
+            for r, row in enumerate(rows[1:], start=1):
+                for value in row:
+                    if isinstance(value, str) and value.strip() in missing:
+                        found.setdefault(value.strip(), r)
+        self._misplaced = dict(found)
+        if found:
+            log.warning("%d lead row(s) were written while columns moved; rewriting them", len(found))
+        return found
 
     # ---- writing queued work -----------------------------------------------------------------
     def _lead_row(self, op: Op) -> Lead:
@@ -450,8 +476,8 @@ class GSheetsStore(Store):
         updates, gone = [], []
         cell_updates: dict[tuple[int, int], dict[str, Any]] = {}
         for op in (op for op in ops if op.kind == "update"):
-            if op.lead_id in appending:
-                updates.append(op)  # the appended row already carries the change
+            if op.lead_id in appending or op.lead_id in self._misplaced:
+                updates.append(op)  # the appended or rewritten row already carries the change
                 continue
             row = rows_by_id.get(op.lead_id)
             if row is None:
@@ -464,6 +490,14 @@ class GSheetsStore(Store):
                     kind = LEADS.column(k).kind
                     cell_updates[(row, col)] = codec.cell_data(kind, cells.parse(kind, value))
         requests: list[dict[str, Any]] = []
+        misplaced = {lead_id: r for lead_id, r in self._misplaced.items() if self.journal.get_lead(lead_id)}
+        for lead_id, r in misplaced.items():
+            row = snapshot.get(LEADS.name, [])[r] if r < len(snapshot.get(LEADS.name, [])) else []
+            width = max(max(positions.values()) + 1, len(row))
+            requests.append({"updateCells": {
+                "start": {"sheetId": layout.sheet_ids[LEADS.name], "rowIndex": r, "columnIndex": 0},
+                "rows": [self._cells(LEADS, positions, width, codec, self.journal.get_lead(lead_id).to_row())],
+                "fields": "userEnteredValue"}})
         if to_append:
             width = max(positions.values()) + 1
             requests.append({"appendCells": {"sheetId": layout.sheet_ids[LEADS.name], "fields": "userEnteredValue",
@@ -499,6 +533,7 @@ class GSheetsStore(Store):
                 self.journal.set_state(UNCERTAIN, f"{mirror[0][0]}:{mirror[-1][0]}")
             return
         self.outbox.done(to_append + updates)
+        self._misplaced = {}
         if mirror:
             self.journal.set_state(MIRRORED, str(mirror[-1][0]))
 

@@ -303,3 +303,19 @@ def test_a_server_that_never_read_the_sheet_refuses_posts_while_it_is_down(demo_
         assert r.status_code == 201 and r.get_json()["assigned_to"] == "Sarah M."
     finally:
         fresh.close()
+
+
+def test_a_lead_written_just_as_columns_moved_is_put_right_at_the_next_tick(store, fake_sheets, client):
+    first = post(client, 1).get_json()["lead_id"]
+    store.refresh()
+    fake_sheets.move_column("Leads", "Lead ID", 5)  # a person moves columns; no tick has seen it yet
+    fake_sheets.move_column("Leads", "Status", 0)
+    second = post(client, 2, last_name="Quick").get_json()["lead_id"]  # written under the old layout
+    assert store.refresh()
+    assert [lead.lead_id for lead in store.leads()] == [first, second]
+    assert store.refresh()
+    rows = {r["Lead ID"]: r for r in sheet_leads(fake_sheets)}
+    assert set(rows) == {first, second}
+    assert (rows[second]["Last Name"], rows[second]["Status"], rows[second]["Assigned To"]) == (
+        "Quick", "New", "James K.")
+    assert store.get_lead(second).last_name == "Quick"
