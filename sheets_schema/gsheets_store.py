@@ -52,6 +52,8 @@ DIGESTS = "sheets_digests"  # {tab: digest of the rows last copied from the shee
 MIRRORED = "sheets_activity_mirrored"
 UNCERTAIN = "sheets_activity_uncertain"
 REFRESHED_AT = "sheets_refreshed_at"
+DRAIN_LEASE = "sheets_drain_lease"  # wall-clock expiry: one drainer at a time across processes
+LEASE_SECONDS = 120.0
 MIRROR_BATCH = 500
 STALE_SECONDS = 300
 FRESH_HEADERS_SECONDS = 5.0
@@ -178,8 +180,21 @@ class GSheetsStore(Store):
         self._save_layout(layout)
         self._apply_snapshot(snapshot, layout, epoch)
         self.journal.set_state(REFRESHED_AT, str(time.time()))
-        self._drain(snapshot, layout)
+        if self._take_drain_lease():
+            try:
+                self._drain(snapshot, layout)
+            finally:
+                self.journal.set_state(DRAIN_LEASE, "0")
         return True
+
+    def _take_drain_lease(self) -> bool:
+        """Another process (web and worker share the journal) may be draining: then this one doesn't."""
+        with self.journal.exclusive():
+            held_until = float(self.journal.get_state(DRAIN_LEASE) or 0)
+            if held_until > time.time():
+                return False
+            self.journal.set_state(DRAIN_LEASE, str(time.time() + LEASE_SECONDS))
+            return True
 
     def read_rows(self, tab: str) -> list[dict[str, Any]]:
         self._ensure_loaded()

@@ -319,3 +319,24 @@ def test_a_lead_written_just_as_columns_moved_is_put_right_at_the_next_tick(stor
     assert (rows[second]["Last Name"], rows[second]["Status"], rows[second]["Assigned To"]) == (
         "Quick", "New", "James K.")
     assert store.get_lead(second).last_name == "Quick"
+
+
+def test_a_web_process_and_a_worker_sharing_the_journal_mirror_each_activity_row_once(
+        store, fake_sheets, client, service_account_file, tmp_path, waits):
+    import threading
+    lead_id = post(client).get_json()["lead_id"]
+    worker = make_store(fake_sheets, service_account_file, tmp_path / "journal.db", waits)
+    try:
+        fake_sheets.latency = 0.05  # both refreshes are in flight at once
+        threads = [threading.Thread(target=s.refresh) for s in (store, worker)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        fake_sheets.latency = 0
+        store.refresh()
+        worker.refresh()
+    finally:
+        worker.close()
+    events = [r["Event"] for r in fake_sheets.records("Activity") if r["Lead ID"] == lead_id]
+    assert events == [a.event for a in store.activity(lead_id)]
