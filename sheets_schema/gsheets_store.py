@@ -52,6 +52,7 @@ DIGESTS = "sheets_digests"  # {tab: digest of the rows last copied from the shee
 MIRRORED = "sheets_activity_mirrored"
 UNCERTAIN = "sheets_activity_uncertain"
 REFRESHED_AT = "sheets_refreshed_at"
+APPLIED = "sheets_applied_epoch"  # the newest read of the sheet copied into the replica
 DRAIN_LEASE = "sheets_drain_lease"  # wall-clock expiry: one drainer at a time across processes
 LEASE_SECONDS = 120.0
 MIRROR_BATCH = 500
@@ -366,6 +367,9 @@ class GSheetsStore(Store):
     def _apply_snapshot(self, snapshot: dict[str, list[list[Any]]], layout: Layout, epoch: int) -> None:
         codec = layout.codec
         with self.journal.exclusive():
+            if int(self.journal.get_state(APPLIED) or 0) > epoch:
+                return  # another process has already applied a newer read of the sheet
+            self.journal.set_state(APPLIED, str(epoch))
             digests = json.loads(self.journal.get_state(DIGESTS) or "{}")
             before = dict(digests)
             changed = False
