@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from functools import cached_property
 from typing import Literal
 
 Kind = Literal["text", "int", "number", "money", "percent", "date", "datetime", "bool", "choice"]
