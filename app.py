@@ -25,7 +25,7 @@ from automations.checks import check_config
 from automations.clock import Clock, SystemClock
 from automations.contact import redact
 from automations.console_notifier import ConsoleNotifier
-from automations.errors import InvalidLead
+from automations.errors import InvalidLead, StoreUnavailable
 from automations.form_payload import unbracket
 from automations.intake import Honeypot
 from automations.leads import Outcome, submit_lead
@@ -178,10 +178,14 @@ def post_lead():
             values = request.form.to_dict() if request.mimetype in FORM_TYPES else {}
             return render_template("form.html", agency=_agency_name(), errors=exc.errors, values=values), 422
         return jsonify(errors=exc.errors), exc.status
+    except StoreUnavailable:
+        log.warning("store unavailable and no local copy to route from; post refused with 503")
+        return jsonify(errors={"store": "temporarily unavailable, please retry"}), 503
     services().dispatch(outcome.messages)
+    status = 200 if outcome.duplicate else 202 if services().store.queued(outcome.lead.lead_id) else 201
     if wants_html:
-        return render_template("thanks.html", agency=_agency_name(), lead=outcome.lead), 200 if outcome.duplicate else 201
-    return jsonify(_answer(outcome)), 200 if outcome.duplicate else 201
+        return render_template("thanks.html", agency=_agency_name(), lead=outcome.lead), status
+    return jsonify(_answer(outcome)), status
 
 
 def _answer(outcome: Outcome) -> dict[str, Any]:

@@ -163,6 +163,18 @@ class Store(ABC):
                     load.response_minutes.append(lead.response_minutes)
         return loads
 
+    def refresh(self) -> bool:
+        """Re-read what people edit and write queued work (once per tick); True when the store answered.
+
+        A no-op for stores that are always current (SQL); the Google Sheets store reads every
+        tab in one call here and caches the configuration until the next tick.
+        """
+        return True
+
+    def queued(self, lead_id: str) -> bool:
+        """True while a lead is kept locally because the store could not be reached (HTTP 202)."""
+        return False
+
     def close(self) -> None:
         """Release connections."""
 

@@ -19,7 +19,7 @@ from sheets_schema.sql_store import SqlStore
 # A Tuesday, 10:00 in New York: the office is open.
 T0 = datetime(2026, 11, 24, 15, 0, tzinfo=timezone.utc)
 
-STORE_BACKENDS = ["sqlite", "postgres"]
+STORE_BACKENDS = ["sqlite", "postgres", "gsheets"]
 
 
 def load_demo(store, model: str = "round_robin") -> None:
@@ -103,3 +103,7 @@ def lead_payload(**overrides) -> dict:
                 zip="10150", insurance_type="Auto")
     data.update(overrides)
     return data
+
+
+# ---- Google Sheets backend (issue 5): the whole suite also runs against gspread + a fake Sheets API ----
+from tests.gsheets_fixtures import fake_sheets, rsa_key_pems, service_account_file, store_gsheets, waits  # noqa: E402,F401

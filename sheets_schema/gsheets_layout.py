@@ -1,0 +1,217 @@
+"""How our tabs sit in a Google Sheet that people edit: headers, A1 ranges and cell values.
+
+Columns are found by header text (case and spacing ignored), never by position, so owners
+may reorder, hide and add columns. Values are written as Sheets stores them: text as text
+(sent RAW, so "=IMPORTXML(...)" and ZIP "02134" stay text), money and counts as numbers,
+times as date serial numbers in the spreadsheet's own time zone (so NOW(), TODAY() and the
+owner's formulas agree with them); the number formats that make serials look like dates
+are set once by `leadrouter init` (see `format_requests`).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from datetime import date, datetime, timedelta
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo
+
+from . import cells
+from .tabs import Column, Tab
+
+EPOCH = datetime(1899, 12, 30)
+DAY = timedelta(days=1)
+PROTECTION_TAG = "leadrouter:"
+
+NUMBER_FORMATS: dict[str, dict[str, str]] = {
+    "datetime": {"type": "DATE_TIME", "pattern": "yyyy-mm-dd hh:mm"},
+    "date": {"type": "DATE", "pattern": "yyyy-mm-dd"},
+    "money": {"type": "CURRENCY", "pattern": "\"$\"#,##0.00"},
+    "percent": {"type": "PERCENT", "pattern": "0.##%"},
+    "number": {"type": "NUMBER", "pattern": "0.#"},
+    "int": {"type": "NUMBER", "pattern": "0"},
+    "text": {"type": "TEXT"},  # what people type into ZIP or Phone stays text ("02134")
+    "choice": {"type": "TEXT"},
+}
+
+
+def quote_tab(title: str) -> str:
+    """A tab name as A1 notation wants it: 'Form Fields' (quotes doubled inside)."""
+    return "'" + title.replace("'", "''") + "'"
+
+
+def col_letters(index: int) -> str:
+    out, n = "", index + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def _norm(header: Any) -> str:
+    return re.sub(r"\s+", " ", str(header or "")).strip().casefold()
+
+
+@dataclass(frozen=True)
+class Headers:
+    """A tab's header row: where each of our columns is today."""
+    cells: tuple[str, ...]
+
+    @classmethod
+    def of(cls, row: Iterable[Any]) -> "Headers":
+        return cls(tuple("" if h is None else str(h) for h in row))
+
+    def index(self, column: Column) -> int | None:
+        return _index(self.cells, column.header)
+
+    def positions(self, tab: Tab) -> dict[str, int]:
+        """{column key: 0-based index} for the tab's columns present in the sheet."""
+        return dict(_positions(self.cells, tab.name))
+
+    def missing(self, tab: Tab) -> list[Column]:
+        return [c for c in tab.columns if self.index(c) is None]
+
+
+@lru_cache(maxsize=4096)
+def _index(cells: tuple[str, ...], header: str) -> int | None:
+    wanted = _norm(header)
+    for i, cell in enumerate(cells):
+        if _norm(cell) == wanted:
+            return i
+    return None
+
+
+@lru_cache(maxsize=256)
+def _positions(cells: tuple[str, ...], tab_name: str) -> tuple[tuple[str, int], ...]:
+    from .tabs import TABS
+    found = []
+    for col in TABS[tab_name].columns:
+        i = _index(cells, col.header)
+        if i is not None:
+            found.append((col.key, i))
+    return tuple(found)
+
+
+class Codec:
+    """Python values <-> cell values, for one spreadsheet time zone."""
+
+    def __init__(self, time_zone: str) -> None:
+        try:
+            self.tz = ZoneInfo(time_zone or "UTC")
+        except (KeyError, ValueError):
+            self.tz = ZoneInfo("UTC")
+
+    # ---- writing ----
+    def to_cell(self, kind: str, value: Any) -> str | float | bool:
+        """The value to send RAW: numbers and serials for numbers and times, text otherwise."""
+        if value is None or (isinstance(value, str) and value.strip() == "" and kind != "text"):
+            return ""
+        if kind in ("datetime", "date"):
+            parsed = cells.parse(kind, value) if isinstance(value, str) else value
+            if parsed is None:
+                return str(value)
+            return self.serial(parsed)
+        if kind in ("int", "number", "money", "percent"):
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return float(value)
+            parsed = cells.parse(kind, value)
+            return str(value) if parsed is None else float(parsed)
+        if kind == "bool":
+            if isinstance(value, str):
+                return value
+            return "Y" if value else "N"
+        return value if isinstance(value, str) else cells.to_text(kind, value)  # type: ignore[arg-type]
+
+    def serial(self, value: date | datetime) -> float:
+        if isinstance(value, datetime):
+            local = value.astimezone(self.tz).replace(tzinfo=None, microsecond=0) if value.tzinfo else value
+            return round((local - EPOCH) / DAY, 10)
+        return float((value - EPOCH.date()).days)
+
+    # ---- reading ----
+    def from_cell(self, kind: str, raw: Any) -> Any:
+        """A cell read UNFORMATTED -> what the row models parse (serials become times)."""
+        if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+            return raw
+        if kind == "datetime":
+            local = EPOCH + timedelta(seconds=round(raw * 86400))
+            return local.replace(tzinfo=self.tz)
+        if kind == "date":
+            return (EPOCH + timedelta(days=raw)).date()
+        return raw
+
+    def record(self, tab: Tab, positions: dict[str, int], row: list[Any]) -> dict[str, Any]:
+        out = {}
+        for col in tab.columns:
+            i = positions.get(col.key)
+            if i is not None:
+                out[col.key] = self.from_cell(col.kind, row[i] if i < len(row) else "")
+        return out
+
+    def row(self, tab: Tab, positions: dict[str, int], values: dict[str, Any]) -> list[Any]:
+        """One positional row for values.append: our columns filled, people's columns null (skipped)."""
+        width = max(positions.values(), default=-1) + 1
+        out: list[Any] = [None] * width
+        for key, i in positions.items():
+            if key in values:
+                out[i] = self.to_cell(tab.column(key).kind, values[key])
+        return out
+
+    def cell_data(self, kind: str, value: Any) -> dict[str, Any]:
+        """CellData for updateCells / appendCells: a literal, never a formula."""
+        cell = self.to_cell(kind, value)
+        if cell == "":
+            return {}
+        if isinstance(cell, bool):
+            return {"userEnteredValue": {"boolValue": cell}}
+        if isinstance(cell, (int, float)):
+            return {"userEnteredValue": {"numberValue": cell}}
+        return {"userEnteredValue": {"stringValue": cell}}
+
+
+# ---- leadrouter init: structure and formatting -------------------------------------------------
+def header_note(col: Column) -> str:
+    who = ("Written by leadrouter: edits here are overwritten (the sheet warns first)." if col.editor == "service"
+           else "Yours to edit.")
+    parts = [col.note, who]
+    if col.choices:
+        parts.append("Choices: " + ", ".join(col.choices) + ".")
+    return "\n".join(p for p in parts if p)
+
+
+def format_requests(tab: Tab, sheet_id: int, positions: dict[str, int],
+                    old_protections: Iterable[dict]) -> list[dict[str, Any]]:
+    """batchUpdate requests that make one tab usable: frozen, bold header, notes, formats, dropdowns, warnings."""
+    requests: list[dict[str, Any]] = [
+        {"updateSheetProperties": {"properties": {"sheetId": sheet_id, "gridProperties": {"frozenRowCount": 1}},
+                                   "fields": "gridProperties.frozenRowCount"}},
+        {"repeatCell": {"range": {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": 1},
+                        "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
+                        "fields": "userEnteredFormat.textFormat.bold"}},
+    ]
+    for pr in old_protections:
+        if str(pr.get("description", "")).startswith(PROTECTION_TAG):
+            requests.append({"deleteProtectedRange": {"protectedRangeId": pr["protectedRangeId"]}})
+    for col in tab.columns:
+        i = positions.get(col.key)
+        if i is None:
+            continue
+        column = {"sheetId": sheet_id, "startColumnIndex": i, "endColumnIndex": i + 1}
+        data_rows = {**column, "startRowIndex": 1}
+        requests.append({"updateCells": {"range": {**column, "startRowIndex": 0, "endRowIndex": 1},
+                                         "rows": [{"values": [{"note": header_note(col)}]}], "fields": "note"}})
+        fmt = NUMBER_FORMATS.get(col.kind)
+        if fmt:
+            requests.append({"repeatCell": {"range": data_rows,
+                                            "cell": {"userEnteredFormat": {"numberFormat": fmt}},
+                                            "fields": "userEnteredFormat.numberFormat"}})
+        if col.choices:
+            requests.append({"setDataValidation": {"range": data_rows, "rule": {
+                "condition": {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": c} for c in col.choices]},
+                "inputMessage": col.note or f"One of {', '.join(col.choices)}",
+                "strict": False, "showCustomUi": True}}})
+        if col.editor == "service":
+            requests.append({"addProtectedRange": {"protectedRange": {
+                "range": column, "description": f"{PROTECTION_TAG} {tab.name} / {col.header} is written by the service",
+                "warningOnly": True}}})
+    return requests

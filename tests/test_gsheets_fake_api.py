@@ -1,0 +1,72 @@
+"""The fake Sheets API answers the real gspread client the way Google does (so the store tests mean something)."""
+from __future__ import annotations
+
+import pytest
+import requests
+from gspread.exceptions import APIError
+
+from sheets_schema.gsheets_api import SheetsApi
+
+
+@pytest.fixture
+def api(fake_sheets, service_account_file, waits):
+    api = SheetsApi(fake_sheets.spreadsheet_id, str(service_account_file), api_base=fake_sheets.url, sleep=waits)
+    yield api
+    api.close()
+
+
+@pytest.fixture
+def sheet(api):
+    return api.client.open_by_key(api.spreadsheet_id)
+
+
+def test_user_entered_turns_a_zip_into_a_number_and_a_form_value_into_a_formula_raw_keeps_both_text(sheet):
+    ws = sheet.sheet1
+    ws.update([["02134", '=IMPORTXML("http://x","//a")']], "A1", value_input_option="USER_ENTERED")
+    ws.update([["02134", '=IMPORTXML("http://x","//a")']], "A2", value_input_option="RAW")
+    assert ws.get("A1:B2", value_render_option="FORMULA") == [[2134, '=IMPORTXML("http://x","//a")'],
+                                                               ["02134", '=IMPORTXML("http://x","//a")']]
+    assert ws.cell(2, 2, value_render_option="UNFORMATTED_VALUE").value == '=IMPORTXML("http://x","//a")'
+
+
+def test_quoted_tab_names_open_ranges_and_batch_get(sheet, api):
+    sheet.add_worksheet("Form Fields", rows=100, cols=5).update([["Key", "Field"], ["1.3", "first_name"]], "A1")
+    assert api.batch_get(["'Form Fields'!A1:Z", "'Form Fields'!2:2", "Sheet1"]) == [
+        [["Key", "Field"], ["1.3", "first_name"]], [["1.3", "first_name"]], []]
+
+
+def test_append_finds_the_table_and_inserts_rows_after_it(sheet, api, fake_sheets):
+    ws = sheet.sheet1
+    ws.update([["Lead ID", "Name"], ["L-1", "Ann"], ["L-2", "Bo"]], "A1")
+    ws.update([["total"]], "A6")  # a person's note below the table, after a blank row
+    answer = api.append("Sheet1!A1:B", [["L-3", "Cy"]])
+    assert answer["tableRange"] == "Sheet1!A1:B3"
+    assert answer["updates"]["updatedRange"] == "Sheet1!A4:B4"
+    assert [row[0] for row in fake_sheets.table("Sheet1") if row] == ["Lead ID", "L-1", "L-2", "L-3", "total"]
+
+
+def test_formatted_and_unformatted_values_follow_the_number_format(sheet, api, fake_sheets):
+    ws = sheet.sheet1
+    ws.update([["$1,200", "12%", "2026-11-24 10:30:00"]], "A1", value_input_option="USER_ENTERED")
+    assert ws.get("A1:C1") == [["$1,200.00", "12.00%", "2026-11-24 10:30:00"]]
+    unformatted = api.batch_get(["Sheet1!A1:C1"])[0][0]
+    assert unformatted[:2] == [1200, 0.12] and isinstance(unformatted[2], float)
+
+
+def test_errors_have_googles_shape(sheet, api, fake_sheets):
+    with pytest.raises(APIError) as bad_range:
+        sheet.values_get("'No Such Tab'!A1")
+    assert bad_range.value.code == 400 and bad_range.value.error["status"] == "INVALID_ARGUMENT"
+    fake_sheets.fail_next(1, 429)
+    with pytest.raises(APIError) as quota:
+        sheet.values_get("Sheet1!A1")
+    assert quota.value.code == 429 and "Quota exceeded" in quota.value.error["message"]
+    r = requests.get(f"{fake_sheets.url}/v4/spreadsheets/{fake_sheets.spreadsheet_id}", timeout=5)
+    assert r.status_code == 401 and r.json()["error"]["status"] == "UNAUTHENTICATED"
+
+
+def test_a_write_batch_is_atomic(sheet, fake_sheets):
+    with pytest.raises(APIError):
+        sheet.batch_update({"requests": [{"addSheet": {"properties": {"title": "New"}}},
+                                         {"addSheet": {"properties": {"title": "Sheet1"}}}]})
+    assert "New" not in fake_sheets.sheets
