@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sheets_schema import cells
 from sheets_schema.models import Activity, Lead
 
 from .actions import REASSIGNED, Action, Journal, untouched
@@ -34,6 +35,7 @@ from .sequence import follow_ups, next_follow_up, stop
 from .status import apply_status, status_changes
 
 log = logging.getLogger("leadrouter.tick")
+MONTHLY_REPORT_STATE = "monthly_report_sent"  # the last month whose report went to the managers
 
 
 @dataclass
@@ -76,10 +78,41 @@ class Tick:
         self._state: dict[str, str] | None = None
 
     # ---- the pass -----------------------------------------------------------------------
+    def handle_monthly_report(self) -> bool:
+        """Last month's report to the managers (Settings: Monthly Report Email = Y), once a month.
+
+        Due from 8 a.m. agency time on the 1st; a worker that was down then catches up within the
+        first week. The state row makes an ordinary tick skip it without building the report, and
+        the message key (the month) keeps two workers from both sending it.
+        """
+        settings = self.config.settings
+        if not cells.parse_bool(settings.get("Monthly Report Email") or "N"):
+            return False
+        local = self.now.astimezone(settings.tz)
+        if local.day > 7 or (local.day == 1 and local.hour < 8):
+            return False
+        from .report_frames import Month
+        from .reports import monthly_report_message
+        month = Month.of(self.now, settings.tz).previous()
+        if self.store.get_state(MONTHLY_REPORT_STATE) == str(month):
+            return False
+        try:
+            message = monthly_report_message(self.store, self.config, month)
+            sent = message is not None and deliver(message, self.store, self.notifier, self.clock,
+                                                   config=self.config).sent
+        except Exception as exc:  # noqa: BLE001 - a report must never hold up the leads
+            self.record_error("", "monthly-report", exc)
+            return False
+        self.store.set_state(MONTHLY_REPORT_STATE, str(month))  # a failed send waits in the outbox
+        if sent:
+            self.report.done.append(f"monthly report {month} emailed to the managers")
+        return sent
+
     def run(self) -> TickReport:
         started = timer.perf_counter()
         retried = retry_due(self.store, self.notifier, self.clock, self.config)  # deferred and failed sends
         self.report.done.extend(f"outbox: {n} {outcome}" for outcome, n in sorted(retried.items()))
+        self.handle_monthly_report()
         leads = self.store.watched_leads(self.now)
         journals = {lead_id: Journal.from_rows(rows) for lead_id, rows in
                     self.store.journal([lead.lead_id for lead in leads]).items()}

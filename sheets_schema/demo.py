@@ -138,6 +138,7 @@ SETTINGS = [
     dict(setting="Territory Fallback", value="round_robin"),
     dict(setting="Max Reassignments", value="2"),
     dict(setting="Default Source", value="Website"),
+    dict(setting="Monthly Report Email", value="Y"),
 ]
 
 FORM_FIELDS = [

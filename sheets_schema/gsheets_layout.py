@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
+from .dashboard import TAB_NAME, chart_specs, dashboard_layout, grid_range
 from . import cells
 from .tabs import Column, Tab
 
@@ -214,4 +215,56 @@ def format_requests(tab: Tab, sheet_id: int, positions: dict[str, int],
             requests.append({"addProtectedRange": {"protectedRange": {
                 "range": column, "description": f"{PROTECTION_TAG} {tab.name} / {col.header} is written by the service",
                 "warningOnly": True}}})
+    return requests
+
+
+# ---- the Dashboard tab: formulas and charts, recomputed by the spreadsheet itself -------------
+def dashboard_requests(existing: dict | None, new_id: int, headers: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """The Dashboard's cells (formulas written as formulas: they are ours, not the public's), their
+    number formats, and, when the tab is new, its two charts. Re-running init rewrites the cells
+    and leaves charts people may have restyled alone."""
+    requests: list[dict[str, Any]] = []
+    if existing is None:
+        sheet_id = new_id
+        requests.append({"addSheet": {"properties": {"sheetId": sheet_id, "title": TAB_NAME, "index": 0,
+                                                     "gridProperties": {"rowCount": 200, "columnCount": 26}}}})
+    else:
+        sheet_id = existing["properties"]["sheetId"]
+    for cell in dashboard_layout(headers):
+        value = cell.value
+        if isinstance(value, str) and value.startswith("="):
+            entered = {"formulaValue": value}
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            entered = {"numberValue": value}
+        else:
+            entered = {"stringValue": "" if value is None else str(value)}
+        data: dict[str, Any] = {"userEnteredValue": entered}
+        fields = "userEnteredValue"
+        if cell.number_format:
+            data["userEnteredFormat"] = {"numberFormat": {"type": "NUMBER", "pattern": cell.number_format}}
+            fields += ",userEnteredFormat.numberFormat"
+        if cell.style in ("title", "section", "header"):
+            data.setdefault("userEnteredFormat", {})["textFormat"] = {"bold": True}
+            fields += ",userEnteredFormat.textFormat"
+        r = grid_range(cell.a1)
+        requests.append({"updateCells": {"start": {"sheetId": sheet_id, "rowIndex": r["startRowIndex"],
+                                                   "columnIndex": r["startColumnIndex"]},
+                                         "rows": [{"values": [data]}], "fields": fields}})
+    if existing is None:
+        for spec in chart_specs():
+            anchor = grid_range(spec.anchor)
+            requests.append({"addChart": {"chart": {
+                "spec": {"title": spec.title, "basicChart": {
+                    "chartType": "BAR" if spec.kind == "bar" else "COLUMN", "legendPosition": "NO_LEGEND",
+                    "axis": [{"position": "LEFT_AXIS" if spec.kind != "bar" else "BOTTOM_AXIS",
+                              "title": spec.y_title}],
+                    "domains": [{"domain": {"sourceRange": {"sources": [
+                        dict(grid_range(spec.categories), sheetId=sheet_id)]}}}],
+                    "series": [{"series": {"sourceRange": {"sources": [
+                        dict(grid_range(spec.values), sheetId=sheet_id)]}}, "targetAxis":
+                        "BOTTOM_AXIS" if spec.kind == "bar" else "LEFT_AXIS"}],
+                    "headerCount": 0}},
+                "position": {"overlayPosition": {"anchorCell": {
+                    "sheetId": sheet_id, "rowIndex": anchor["startRowIndex"],
+                    "columnIndex": anchor["startColumnIndex"]}}}}}})
     return requests

@@ -38,7 +38,8 @@ from automations.ports import ProducerLoad, Store
 
 from . import cells
 from .gsheets_api import SHEETS_API, SheetsApi, SheetsUnavailable
-from .gsheets_layout import Codec, Headers, col_letters, format_requests, quote_tab
+from .dashboard import TAB_NAME as DASHBOARD_TAB
+from .gsheets_layout import Codec, Headers, col_letters, dashboard_requests, format_requests, quote_tab
 from .models import Activity, Lead
 from .outbox import Op, Outbox
 from .sql_store import SqlStore, _decode, activity_t
@@ -147,6 +148,8 @@ class GSheetsStore(Store):
             layout.headers[tab.name] = final
             requests += format_requests(tab, sheet_id, final.positions(tab),
                                         sheets.get(tab.name, {}).get("protectedRanges", []))
+        requests += dashboard_requests(sheets.get(DASHBOARD_TAB), max(used | {0}) + 1,
+                                       {t: list(h.cells) for t, h in layout.headers.items()})
         self.api.batch_update(requests, idempotent=False)
         self._save_layout(layout)
         self.refresh()

@@ -158,6 +158,7 @@ class Sheet:
     validations: dict[int, dict] = field(default_factory=dict)  # column -> DataValidationRule
     protected: list[dict] = field(default_factory=list)
     hidden_cols: set[int] = field(default_factory=set)
+    charts: list[dict] = field(default_factory=list)
 
     def cell(self, r: int, c: int, create: bool = False) -> Cell | None:
         if r >= len(self.grid):
@@ -701,6 +702,19 @@ class FakeSheets:
             fmt = data.get("userEnteredFormat", {}).get("numberFormat")
             if fmt is not None or every or "userEnteredFormat" in wanted:
                 cell.number_format = fmt
+
+    def _req_addChart(self, body: dict) -> dict:
+        chart = body.get("chart", {})
+        spec, anchor = chart.get("spec", {}), chart.get("position", {}).get("overlayPosition", {}).get("anchorCell")
+        if "basicChart" not in spec or anchor is None:
+            raise ApiError(400, "Invalid requests[0].addChart: a chart needs spec.basicChart and an anchor cell.")
+        for series in spec["basicChart"].get("series", []) + spec["basicChart"].get("domains", []):
+            for source in series.get("series", series.get("domain", {})).get("sourceRange", {}).get("sources", []):
+                self._sheet_by_id(source.get("sheetId", 0))  # a range on a sheet that does not exist: 400
+        sheet = self._sheet_by_id(anchor.get("sheetId", 0))
+        chart = dict(chart, chartId=1000 + sum(len(s.charts) for s in self.sheets.values()))
+        sheet.charts.append(chart)
+        return {"addChart": {"chart": chart}}
 
     def _req_updateCells(self, body: dict) -> None:
         fields = body.get("fields")

@@ -340,3 +340,15 @@ def test_a_web_process_and_a_worker_sharing_the_journal_mirror_each_activity_row
         worker.close()
     events = [r["Event"] for r in fake_sheets.records("Activity") if r["Lead ID"] == lead_id]
     assert events == [a.event for a in store.activity(lead_id)]
+
+
+def test_init_writes_the_dashboard_tab_with_live_formulas_and_two_charts(store, fake_sheets):
+    from sheets_schema.dashboard import FIGURES
+    dashboard = fake_sheets.sheets["Dashboard"]
+    todays_leads = FIGURES["today_leads"]
+    col = ord(todays_leads[0]) - 65
+    cell = dashboard.cell(int(todays_leads[1:]) - 1, col)
+    assert cell.formula.startswith("=") and "Leads!" in cell.formula  # a formula over the Leads tab, not a number
+    assert len(dashboard.charts) == 2
+    store.init()  # again: formulas rewritten, charts not doubled
+    assert len(fake_sheets.sheets["Dashboard"].charts) == 2

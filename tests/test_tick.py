@@ -6,7 +6,7 @@ import pytest
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from automations.actions import Journal
 from automations.business_hours import BusinessHours
@@ -18,7 +18,7 @@ from automations.tick import move_lead, run_tick
 from sheets_schema.models import Activity
 from sheets_schema.sql_store import SqlStore
 from tests.conftest import T0, lead_payload
-from tests.speed_fixtures import local, minutes, post_lead, tick_at, walk
+from tests.speed_fixtures import local, minutes, post_lead, set_setting, tick_at, walk
 
 
 def test_a_status_edit_in_the_sheet_is_stamped_on_the_next_tick(demo_store, clock, notifier):
@@ -176,3 +176,36 @@ def test_minute_zero_messages_are_not_repeated_by_the_tick(demo_store, clock, no
     lead = post_lead(demo_store, clock, notifier)
     assert [m.key for m in new_lead_messages(lead, demo_store.config())] == [m.key for m in notifier.sent]
     assert tick_at(demo_store, notifier, clock, T0 + timedelta(minutes=1)) == []
+
+
+def monthly_reports(notifier) -> list:
+    return [m for m in notifier.sent if m.template == "monthly_report"]
+
+
+def test_on_the_first_of_the_month_the_managers_get_last_months_report_once(demo_store, clock, notifier):
+    lead = post_lead(demo_store, clock, notifier)  # a November lead, reached at once
+    demo_store.update_lead(lead.lead_id, {"status": "Contacted"})
+    first = datetime(2026, 12, 1, 13, 30, tzinfo=timezone.utc)  # 8:30 a.m. in New York
+    run_tick(demo_store, notifier, FrozenClock(first - timedelta(hours=1)))  # 7:30: not yet
+    assert monthly_reports(notifier) == []
+    for moment in (first, first + timedelta(minutes=1), first + timedelta(hours=3), first + timedelta(days=2)):
+        run_tick(demo_store, notifier, FrozenClock(moment))
+    [report] = monthly_reports(notifier)
+    assert report.channel == "email" and "morgan@demo-agency.example" in report.to
+    assert "2026-11" in report.subject
+    assert "Total leads received: **1**" in report.body and f"| {lead.assigned_to} | 1 |" in report.body
+
+
+def test_a_worker_down_on_the_first_sends_the_report_when_it_is_back_that_week(demo_store, clock, notifier):
+    post_lead(demo_store, clock, notifier)
+    run_tick(demo_store, notifier, FrozenClock(datetime(2026, 12, 3, 15, 0, tzinfo=timezone.utc)))
+    assert len(monthly_reports(notifier)) == 1
+
+
+def test_no_monthly_report_when_the_setting_is_off_or_the_week_has_passed(demo_store, clock, notifier):
+    post_lead(demo_store, clock, notifier)
+    run_tick(demo_store, notifier, FrozenClock(datetime(2026, 12, 9, 15, 0, tzinfo=timezone.utc)))
+    set_setting(demo_store, "Monthly Report Email", "N")
+    run_tick(demo_store, notifier, FrozenClock(datetime(2026, 12, 1, 15, 0, tzinfo=timezone.utc)))
+    assert monthly_reports(notifier) == []
+
