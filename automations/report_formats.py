@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import math
+from html import escape
 from typing import Any
 
 import pandas as pd
@@ -40,10 +41,22 @@ def _md_table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def _frame_md(frame: pd.DataFrame, columns: dict[str, str], kinds: dict[str, str]) -> str:
-    rows = [[show(_plain(row[c]), kinds.get(c, "count")) if c not in ("source", "producer", "line")
+def _cells(frame: pd.DataFrame, columns: dict[str, str], kinds: dict[str, str]) -> list[list[str]]:
+    return [[show(_plain(row[c]), kinds.get(c, "count")) if c not in ("source", "producer", "line")
              else str(row[c]) for c in columns] for _, row in frame.iterrows()]
-    return _md_table(list(columns.values()), rows)
+
+
+def _frame_md(frame: pd.DataFrame, columns: dict[str, str], kinds: dict[str, str]) -> str:
+    return _md_table(list(columns.values()), _cells(frame, columns, kinds))
+
+
+def _frame_html(frame: pd.DataFrame, columns: dict[str, str], kinds: dict[str, str]) -> str:
+    """An HTML table; every cell escaped (a source name may come from a public form)."""
+    head = "".join(f"<th>{escape(h)}</th>" for h in columns.values())
+    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"
+                   for row in _cells(frame, columns, kinds))
+    return (f'<table border="1" cellspacing="0" cellpadding="4" style="border-collapse: collapse">'
+            f"<tr>{head}</tr>{body}</table>")
 
 
 def _plain(value: Any) -> Any:
@@ -68,21 +81,45 @@ def _figure_line(f: Figure) -> str:
     return text
 
 
+def _section_tables(report: MonthlyReport, section: str) -> list[tuple[str, pd.DataFrame, dict[str, str], dict]]:
+    """The breakdowns the guide lists under each section: (caption, frame, columns, kinds)."""
+    if section == "Volume":
+        return [("By source", report.by_source, {"source": "Source", "leads": "Leads"}, {}),
+                ("By line of business", report.by_line, {"line": "Line", "leads": "Leads"}, {})]
+    if section == "Distribution":
+        per = report.producers[["producer", "leads"]].sort_values(["leads", "producer"], ascending=[False, True])
+        return [("Leads per producer", per, {"producer": "Producer", "leads": "Leads"}, {})]
+    if section == "Cost":
+        return [("Lead source ROI", report.sources, SOURCE_COLUMNS, SOURCE_KINDS)]
+    return []
+
+
+def _title(report: MonthlyReport) -> str:
+    return f"Lead distribution monthly report - {report.month} - {report.agency}"
+
+
 def monthly_markdown(report: MonthlyReport) -> str:
-    parts = [f"# Lead distribution monthly report - {report.month} - {report.agency}", ""]
+    parts = [f"# {_title(report)}", ""]
     for section, figures in report.sections.items():
         parts += [f"## {section}", *(_figure_line(f) for f in figures)]
-        if section == "Volume":
-            parts += ["", "By source:", "", _frame_md(report.by_source, {"source": "Source", "leads": "Leads"}, {}),
-                      "", "By line of business:", "", _frame_md(report.by_line, {"line": "Line", "leads": "Leads"}, {})]
-        if section == "Distribution":
-            per = report.producers[["producer", "leads"]].sort_values(["leads", "producer"], ascending=[False, True])
-            parts += ["", "Leads per producer:", "", _frame_md(per, {"producer": "Producer", "leads": "Leads"}, {})]
-        if section == "Cost":
-            parts += ["", "Lead source ROI:", "", _frame_md(report.sources, SOURCE_COLUMNS, SOURCE_KINDS)]
+        for caption, frame, columns, kinds in _section_tables(report, section):
+            parts += ["", f"{caption}:", "", _frame_md(frame, columns, kinds)]
         parts.append("")
     parts += ["## Producer performance", "Ranked by close rate, then response time.", "",
               _frame_md(report.producers, PRODUCER_COLUMNS, PRODUCER_KINDS), ""]
+    return "\n".join(parts)
+
+
+def monthly_html(report: MonthlyReport) -> str:
+    """The same report for an email client: real tables instead of Markdown pipes."""
+    parts = [f"<!doctype html><html><body style=\"font-family: sans-serif\"><h1>{escape(_title(report))}</h1>"]
+    for section, figures in report.sections.items():
+        items = "".join(f"<li>{escape(_figure_line(f)[2:]).replace('**', '')}</li>" for f in figures)
+        parts.append(f"<h2>{escape(section)}</h2><ul>{items}</ul>")
+        for caption, frame, columns, kinds in _section_tables(report, section):
+            parts.append(f"<p>{escape(caption)}:</p>{_frame_html(frame, columns, kinds)}")
+    parts.append("<h2>Producer performance</h2><p>Ranked by close rate, then response time.</p>"
+                 + _frame_html(report.producers, PRODUCER_COLUMNS, PRODUCER_KINDS) + "</body></html>")
     return "\n".join(parts)
 
 

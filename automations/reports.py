@@ -223,20 +223,24 @@ def _opt(value: Any) -> float | None:
 
 
 def monthly_report_message(store: Store, config: AgencyConfig, month: Month | str) -> Message | None:
-    """The monthly report as one email to every Manager with an Email (None when there is none).
+    """The monthly report as one email to every Manager with an Email: None when there is
+    nobody to send it to, or when the month had neither a lead nor a cost.
 
     The key is per month, so claim-before-send (automations.notify.deliver) sends it once
     however often the scheduler calls this on the 1st.
     """
-    from .report_formats import monthly_markdown  # the text rendering lives with the other formats
+    from .report_formats import monthly_html, monthly_markdown  # renderings live with the other formats
     month = Month.parse(month) if isinstance(month, str) else month
     emails = [m.email.strip() for m in config.managers if m.email.strip()]
     if not emails:
         return None
     report = monthly_report(store.leads(), store.activity(), config, month)
+    if not report.figure("total_leads").value and not report.figure("total_cost").value:
+        return None  # spend with no lead is news; an empty month of a new install is not
     return Message(key=f"report/monthly/{month}", channel="email", to=", ".join(emails),
                    subject=f"{config.settings.agency_name}: lead distribution report {month}",
-                   body=monthly_markdown(report), recipient="manager", template="monthly_report")
+                   body=monthly_markdown(report), html=monthly_html(report), recipient="manager",
+                   template="monthly_report")
 
 
 def report_month(now: datetime, config: AgencyConfig, text: str | None = None) -> Month:

@@ -14,6 +14,7 @@ from automations.report_frames import Month
 from automations.reports import monthly_report, monthly_report_message, source_report
 from sheets_schema.models import Activity
 from tests.dashboard_fixtures import contacted, lead
+from tests.notify_fixtures import mailbox  # noqa: F401
 
 OCT = Month(2026, 10)
 
@@ -218,3 +219,26 @@ def test_no_mix_of_leads_makes_a_report_divide_by_zero_or_show_nan(leads):
     assert ",=cmd" not in csv_text  # a spreadsheet opening the CSV never evaluates it
     view = dashboard_view(leads, [], DEMO, AT)
     assert all(v is None or v == v for v in view.figures.values())  # no NaN
+
+
+def test_a_month_with_neither_leads_nor_spend_sends_no_report_but_spend_without_leads_does(october):
+    assert monthly_report_message(october, october.config(), "2025-01") is not None  # Google Ads' $100 spend
+    sources = october.read_rows("Sources")
+    for row in sources:
+        row["monthly_spend"] = "0"
+    october.replace_rows("Sources", sources)
+    assert monthly_report_message(october, october.config(), "2025-01") is None
+
+
+def test_the_monthly_email_reaches_the_manager_with_real_tables_and_escaped_text(october, mailbox):
+    from automations.channels.smtp import SmtpChannel
+    october.add_lead(lead("L-3009", utc(2026, 10, 20, 14), "Sarah M.", "<script>alert(1)</script>"))
+    message = monthly_report_message(october, october.config(), "2026-10")
+    SmtpChannel.from_url(f"smtp://127.0.0.1:{mailbox.port}", "quotes@demo-agency.example").send(message)
+    [mail] = mailbox.messages()
+    assert mail["To"] == "morgan@demo-agency.example"
+    text, html = mail.get_body(("plain",)).get_content(), mail.get_body(("html",)).get_content()
+    assert "Total leads received: **7**" in text
+    assert "<li>Total leads received: 7</li>" in html and "<td>Sarah M.</td>" in html
+    assert html.count("<table") == 5  # by source, by line, per producer, source ROI, ranking
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
