@@ -14,9 +14,9 @@ from typing import Iterable
 
 from sheets_schema.models import Lead
 
+from .events import REASSIGNMENT_EVENTS
 from .ports import Message
 
-REASSIGNED = "reassigned"  # the Activity event of every reassignment, whichever path made it
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class Journal:
         for key, event in rows:
             if key:
                 journal.keys.add(key)
-            if event == REASSIGNED:
+            if event in REASSIGNMENT_EVENTS:
                 journal.reassignments += 1
         return journal
 

@@ -18,8 +18,9 @@ from sheets_schema.dashboard import (
 from sheets_schema.models import Activity, Lead
 
 from .config import AgencyConfig
+from .events import MANAGER_ALERT, REASSIGNED
 from .report_frames import (
-    Month, activity_frame, contacted, events_starting, leads_frame, mean, ratio,
+    Month, activity_frame, contacted, events_named, leads_frame, mean, ratio,
 )
 
 
@@ -124,8 +125,8 @@ def dashboard_view(leads: Iterable[Lead], activity: Iterable[Activity], config: 
         "producers_untouched": sum(1 for p in producers if p["untouched"] > 0),
         "leads_untouched": int(stale.sum()),
         "producers_slow": sum(1 for p in producers if p["slow_alert"]),
-        "reassigned_today": int((event_today & events_starting(events, "reassign")).sum()),
-        "manager_alerts_today": int((event_today & events_starting(events, "manager")).sum()),
+        "reassigned_today": int((event_today & events_named(events, REASSIGNED)).sum()),
+        "manager_alerts_today": int((event_today & events_named(events, MANAGER_ALERT)).sum()),
         "pipeline_new_today": today_leads,
         "pipeline_quoted": int((df["status"] == "Quoted").sum()),
         "pipeline_follow_up_due": int(((df["next_follow_up"] < tomorrow)

@@ -24,6 +24,7 @@ from datetime import datetime
 from sheets_schema.models import Lead, Producer
 
 from .actions import Action, Journal, stamp, untouched
+from .events import MANAGER_ALERT
 from .business_hours import BusinessHours
 from .config import AgencyConfig
 from .notify import compose, new_lead_messages
@@ -107,7 +108,7 @@ def ladder(lead: Lead, config: AgencyConfig, hours: BusinessHours, journal: Jour
         actions.append(Action(
             manager_key, lead.lead_id, MANAGER_RUNG.step, "send",
             f"untouched {since_arrival:.0f} business min since arrival (limit {limit:g}): manager alerted",
-            "escalation", f"{limit:g} min: manager alerted",
+            MANAGER_ALERT, f"{limit:g} min: manager alerted",
             tuple(manager_messages(manager_key, lead, owner, config, round(since_arrival)))))
     return actions
 
@@ -131,7 +132,7 @@ def _rung_action(lead: Lead, rung: Rung, key: str, owner: Producer | None, confi
     if journal.reassignments >= cap:
         reason = (f"untouched {waited:.0f} business min with {who}, and the lead was already reassigned "
                   f"{journal.reassignments} time(s) (Max Reassignments {cap}): manager alerted instead")
-        return Action(key, lead.lead_id, rung.step, "send", reason, "escalation",
+        return Action(key, lead.lead_id, rung.step, "send", reason, MANAGER_ALERT,
                       f"{minutes} min: reassignment cap reached, manager alerted",
                       tuple(manager_messages(key, lead, owner, config, round(since_arrival))))
     return Action(key, lead.lead_id, rung.step, "reassign",

@@ -17,6 +17,7 @@ from sheets_schema.models import Activity, Lead
 from sheets_schema.tabs import CONFIG_TABS, OPEN_STATUSES
 
 from .config import AgencyConfig
+from .events import REASSIGNMENT_EVENTS
 
 
 @dataclass
@@ -136,11 +137,11 @@ class Store(ABC):
         return [lead for lead in self.leads() if is_watched(lead)]
 
     def journal(self, lead_ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
-        """Per lead, (key, event) of its keyed or 'reassigned' Activity rows, oldest first."""
+        """Per lead, (key, event) of its keyed or reassignment Activity rows, oldest first."""
         wanted = set(lead_ids)
         out: dict[str, list[tuple[str, str]]] = {}
         for event in self.activity():
-            if event.lead_id in wanted and (event.key or event.event == "reassigned"):
+            if event.lead_id in wanted and (event.key or event.event in REASSIGNMENT_EVENTS):
                 out.setdefault(event.lead_id, []).append((event.key, event.event))
         return out
 

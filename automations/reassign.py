@@ -17,6 +17,7 @@ from sheets_schema.models import Activity, Lead
 
 from .business_hours import BusinessHours
 from .config import AgencyConfig
+from .events import PASSED
 from .notify import compose, new_lead_messages
 from .ports import Message, Store
 from .escalation import choose_new_owner
@@ -37,10 +38,11 @@ class Reassignment:
 
 
 def reassign(store: Store, lead: Lead, config: AgencyConfig, now: datetime, reason: str,
-             exclude: Iterable[str] = (), *, tell_previous: bool = True) -> Reassignment | None:
+             exclude: Iterable[str] = (), *, tell_previous: bool = True, event: str = PASSED) -> Reassignment | None:
     """Give `lead` to someone else; None when nobody else can take it or it moved meanwhile.
 
     Writes Assigned To / Assigned At / Reassigned From / Routing Reason and an Activity row
+    (`event`: a PASS by default, which reports keep apart from slow-response moves)
     in one exclusive section (a PASS and the speed clock cannot both move the lead); returns
     the new owner's new-lead messages and, when `tell_previous`, the old owner's notice.
     """
@@ -61,7 +63,7 @@ def reassign(store: Store, lead: Lead, config: AgencyConfig, now: datetime, reas
         store.update_lead(lead.lead_id, changes)
         for name, value in decision.state.items():
             store.set_state(name, value)
-        store.add_activity([Activity(time=now, lead_id=lead.lead_id, event="reassigned",
+        store.add_activity([Activity(time=now, lead_id=lead.lead_id, event=event,
                                      detail=f"{previous or 'nobody'} -> {decision.owner}: {reason}; "
                                             f"{decision.reason}")])
     updated = current.model_copy(update=changes)

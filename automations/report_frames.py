@@ -75,9 +75,9 @@ def mean(series: pd.Series) -> float | None:
     return float(series.mean()) if len(series) else None
 
 
-def events_starting(frame: pd.DataFrame, prefix: str) -> pd.Series:
-    """Activity events whose name starts with `prefix` (case-insensitive, as COUNTIFS "prefix*")."""
-    return frame["event"].str.strip().str.lower().str.startswith(prefix.lower())
+def events_named(frame: pd.DataFrame, name: str) -> pd.Series:
+    """Activity events called exactly `name` (case-insensitive, as COUNTIFS "name" matches)."""
+    return frame["event"].str.strip().str.lower() == name.lower()
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,10 @@ import pandas as pd
 from sheets_schema.models import Activity, Lead
 
 from .config import AgencyConfig
+from .events import MANAGER_ALERT, REASSIGNED
 from .ports import Message, Store
 from .report_frames import (
-    Month, activity_frame, bound, contacted, events_starting, leads_frame, mean, quoted, ratio,
+    Month, activity_frame, bound, contacted, events_named, leads_frame, mean, quoted, ratio,
 )
 
 UNSOURCED = "(no source)"
@@ -197,8 +198,8 @@ def monthly_report(leads: Iterable[Lead], activity: Iterable[Activity], config: 
         ],
         "Distribution": [
             Figure("reassignments", "Reassignments due to slow response",
-                   int(events_starting(events, "reassign").sum())),
-            Figure("escalations", "Escalations to manager", int(events_starting(events, "manager").sum())),
+                   int(events_named(events, REASSIGNED).sum())),
+            Figure("escalations", "Escalations to manager", int(events_named(events, MANAGER_ALERT).sum())),
         ],
         "Conversion": [
             Figure("lead_to_quote", "Lead-to-quote ratio", ratio(n_quoted, n), "pct"),

@@ -20,7 +20,8 @@ from typing import Any
 from sheets_schema import cells
 from sheets_schema.models import Activity, Lead
 
-from .actions import REASSIGNED, Action, Journal, untouched
+from .actions import Action, Journal, untouched
+from .events import MANAGER_ALERT, REASSIGNED
 from .business_hours import BusinessHours
 from .clock import Clock
 from .config import AgencyConfig
@@ -219,7 +220,7 @@ class Tick:
         if result.decision is None:  # nobody else can take it: the manager hears instead
             fresh = result.lead
             alert = Action(action.key, lead.lead_id, action.step, "send",
-                           f"{action.reason}; nobody else available to take it: manager alerted", "escalation",
+                           f"{action.reason}; nobody else available to take it: manager alerted", MANAGER_ALERT,
                            f"{action.label.split(':')[0]}: nobody to reassign to, manager alerted",
                            tuple(manager_messages(action.key, fresh, self.config.producer(fresh.assigned_to),
                                                   self.config,

@@ -27,6 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, Mapping, Sequence
 
+from automations.events import MANAGER_ALERT, REASSIGNED
+
 from .tabs import ACTIVITY, LEADS, PRODUCERS, SOURCES, TABS
 
 TAB_NAME = "Dashboard"
@@ -200,10 +202,10 @@ def dashboard_layout(headers: Mapping[str, Sequence[str]] | None = None) -> list
                                    f'-COUNTIFS({status},"New",{assigned},{stale},{contact},"<>")', "0", "figure"),
         Cell("A31", "Producers above the response target today"),
         Cell(f["producers_slow"], f'=COUNTIF($D${first}:$D${last},">"&{target})', "0", "figure"),
-        Cell("A32", "Reassignments today"),
-        Cell(f["reassigned_today"], f'=COUNTIFS({activity_today},{act("Event")},"reassign*")', "0", "figure"),
+        Cell("A32", "Reassigned for slow response today"),
+        Cell(f["reassigned_today"], f'=COUNTIFS({activity_today},{act("Event")},"{REASSIGNED}")', "0", "figure"),
         Cell("A33", "Manager alerts today"),
-        Cell(f["manager_alerts_today"], f'=COUNTIFS({activity_today},{act("Event")},"manager*")', "0", "figure"),
+        Cell(f["manager_alerts_today"], f'=COUNTIFS({activity_today},{act("Event")},"{MANAGER_ALERT}")', "0", "figure"),
         Cell("A35", "PIPELINE", style="section"),
         Cell("A36", "New leads today"), Cell(f["pipeline_new_today"], f'={f["today_leads"]}', "0", "figure"),
         Cell("A37", "Quoted (pending)"), Cell(f["pipeline_quoted"], f'=COUNTIFS({status},"Quoted")', "0", "figure"),

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from automations.events import REASSIGNMENT_EVENTS
 from automations.ports import HISTORY_DAYS, SEQUENCE_STOPPED, WATCH_DAYS, ProducerLoad, Store
 from . import cells
 from .models import Activity, Lead
@@ -228,7 +229,7 @@ class SqlStore(Store):
             for i in range(0, len(ids), JOURNAL_CHUNK):
                 query = (select(c.lead_id, c.key, c.event)
                          .where(and_(c.lead_id.in_(ids[i:i + JOURNAL_CHUNK]),
-                                     or_(func.coalesce(c.key, "") != "", c.event == "reassigned")))
+                                     or_(func.coalesce(c.key, "") != "", c.event.in_(REASSIGNMENT_EVENTS))))
                          .order_by(c.row_id))
                 for lead_id, key, event in conn.execute(query):
                     out.setdefault(lead_id, []).append((key or "", event or ""))

@@ -136,7 +136,7 @@ def test_pass_reassigns_now_and_tells_the_new_owner(client, demo_store, twilio):
     assert "passed to David L." in answer
     assert [r["To"][0] for r in twilio.received] == [SARAH, DAVID]  # minute 0 to Sarah, then David
     assert "Sarah M. passed it" in lead.routing_reason
-    assert any(a.event == "reassigned" for a in demo_store.activity(lead_id))
+    assert any(a.event == "passed" for a in demo_store.activity(lead_id))
 
 
 def test_help_lists_the_commands(client):

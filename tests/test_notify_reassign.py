@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from automations.leads import submit_lead
+from automations.events import REASSIGNMENT_EVENTS
 from automations.reassign import reassign
 from tests.conftest import lead_payload
 
@@ -18,7 +19,7 @@ def test_a_reassigned_lead_gets_a_new_owner_who_is_told_and_the_old_owner_hears_
         ("David L.", "producer_new_lead"), ("David L.", "producer_new_lead_email"),
         ("Sarah M.", "producer_reassigned_away")]
     assert "reassigned to David L. after 30 min" in moved.messages[-1].body
-    [row] = [a for a in demo_store.activity(lead.lead_id) if a.event == "reassigned"]
+    [row] = [a for a in demo_store.activity(lead.lead_id) if a.event in REASSIGNMENT_EVENTS]
     assert row.detail.startswith("Sarah M. -> David L.: no contact in 30 business minutes")
 
 
@@ -30,7 +31,7 @@ def test_a_second_reassignment_skips_the_owner_before_and_anyone_excluded(demo_s
     assert second.owner == "James K." and second.lead.reassigned_from == "David L."
     first_keys, second_keys = {m.key for m in first.messages}, {m.key for m in second.messages}
     assert first_keys.isdisjoint(second_keys)  # each reassignment's messages are sent, not deduplicated away
-    rows = [a.detail for a in demo_store.activity(lead.lead_id) if a.event == "reassigned"]
+    rows = [a.detail for a in demo_store.activity(lead.lead_id) if a.event in REASSIGNMENT_EVENTS]
     assert [r.split(":")[0] for r in rows] == ["Sarah M. -> David L.", "David L. -> James K."]
 
 

@@ -242,3 +242,30 @@ def test_the_monthly_email_reaches_the_manager_with_real_tables_and_escaped_text
     assert "<li>Total leads received: 7</li>" in html and "<td>Sarah M.</td>" in html
     assert html.count("<table") == 5  # by source, by line, per producer, source ROI, ranking
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_reassignments_and_manager_alerts_count_what_the_speed_clock_really_did(demo_store, clock, notifier):
+    """Counted from the rows the ladder writes, not from hand-made ones. A lead left untouched is
+    reassigned at 30 minutes and again at 60 (its second owner's 30), when the manager is alerted
+    too; a second lead passed by its owner (PASS) is no slow response."""
+    from automations.dashboard_figures import dashboard_view
+    from automations.reassign import reassign
+    from tests.conftest import T0
+    from tests.speed_fixtures import minutes, post_lead, walk
+    post_lead(demo_store, clock, notifier)
+    passed = post_lead(demo_store, clock, notifier, phone="2015550177", email="pat@example.com")
+    assert reassign(demo_store, passed, demo_store.config(), clock.now(), "PASS") is not None
+    demo_store.update_lead(passed.lead_id, {"status": "Contacted"})
+
+    def counts(at: int) -> tuple[tuple[int, int], tuple[int, int]]:
+        walk(demo_store, notifier, clock, minutes(T0, at, at))
+        leads, activity, config = demo_store.leads(), demo_store.activity(), demo_store.config()
+        report = monthly_report(leads, activity, config, Month(2026, 11))
+        view = dashboard_view(leads, activity, config, T0 + timedelta(minutes=at))
+        return ((report.figure("reassignments").value, report.figure("escalations").value),
+                (view.figures["reassigned_today"], view.figures["manager_alerts_today"]))
+
+    walk(demo_store, notifier, clock, minutes(T0, 1, 29))
+    assert counts(30) == ((1, 0), (1, 0))
+    walk(demo_store, notifier, clock, minutes(T0, 31, 59))
+    assert counts(60) == ((2, 1), (2, 1))
