@@ -47,6 +47,8 @@ MAX_DEPTH = 8
 MAX_FIELDS = 200
 MAX_VALUE = 5000
 
+_UNKNOWN = "?"  # a Form Fields target that names none of our fields
+_CONTACT_FIELDS = {"first_name", "last_name", "full_name", "email", "phone", "zip"}
 _LABEL_KEYS = ("ref", "name", "label", "key", "id", "title", "question", "field")
 _VALUE_KEYS = ("value", "answer", "text", "raw", "val")
 
@@ -86,13 +88,15 @@ def flatten(payload: Any, name: str = "", depth: int = 0) -> Iterator[tuple[str,
     if depth > MAX_DEPTH:
         raise InvalidLead({"body": f"nested more than {MAX_DEPTH} levels deep"}, status=422)
     if isinstance(payload, Mapping):
-        answer = _labelled_answer(payload)
+        # Never at the top: a form with fields named "name" and "text" is a form, not one answer.
+        answer = _labelled_answer(payload) if depth else None
         if answer is not None:
             yield answer
             return
+        wrapper = bool(name) and not _has_contact_keys(payload)  # {'email': {'value': x}}: x is the email
         for key, value in payload.items():
             key = str(key)
-            if norm(key) in _VALUE_KEYS and name:
+            if norm(key) in _VALUE_KEYS and wrapper:
                 key = name
             elif key == "rawRequest" and isinstance(value, str):  # JotForm wraps answers in a JSON string
                 import json
@@ -133,16 +137,34 @@ def _labelled_answer(node: Mapping) -> tuple[str, str] | None:
     keys = {norm(k): k for k in node}
     label_key = next((keys[k] for k in _LABEL_KEYS if k in keys), None)
     value_key = next((keys[k] for k in _VALUE_KEYS if k in keys), None)
-    if label_key and value_key and len(node) <= 6:
+    # {"name": "Ann Lee", "email": ..., "text": "hi"} is a form in an envelope, not one answer
+    if label_key and value_key and len(node) <= 6 and not _has_contact_keys(node, (label_key, value_key)):
         label, value = node[label_key], node[value_key]
         if isinstance(label, str) and not isinstance(value, (Mapping, list, tuple)) and value is not None:
             return label, value if isinstance(value, str) else _scalar(value)
     return None
 
 
+def form_field_target(text: str) -> str | None:
+    """The field a Form Fields row means: 'first_name', 'First Name' and 'fname' all mean first_name.
+
+    None when it names none of ours (the honeypot is no target: mapping to it would drop real leads).
+    """
+    field = _ALIAS_INDEX.get(norm(text)) if str(text or "").strip() else None
+    return None if field == "website" else field
+
+
+def _has_contact_keys(node: Mapping, besides: tuple = ()) -> bool:
+    """Whether a node names contact fields itself (email, phone, ...): then it is a form, not one answer."""
+    return any(_ALIAS_INDEX.get(norm(k)) in _CONTACT_FIELDS for k in node if k not in besides)
+
+
 def map_fields(pairs: Iterable[tuple[str, str]], form_fields: Mapping[str, str] = {}) -> dict[str, str]:
-    """Our field -> value. `form_fields` is the owner's Form Fields tab ({their key: our field})."""
-    custom = {norm(k): v.strip().lower() for k, v in form_fields.items()}
+    """Our field -> value. `form_fields` is the owner's Form Fields tab ({their key: our field}).
+
+    A key mapped to a target we do not know is kept in Notes under its own name, never lost.
+    """
+    custom = {norm(k): form_field_target(v) or _UNKNOWN for k, v in form_fields.items() if str(v or "").strip()}
     fields: dict[str, str] = {}
     extras: list[str] = []
     count = 0
@@ -150,11 +172,14 @@ def map_fields(pairs: Iterable[tuple[str, str]], form_fields: Mapping[str, str] 
         count += 1
         if count > MAX_FIELDS:
             raise InvalidLead({"body": f"more than {MAX_FIELDS} fields"}, status=422)
+        _require_text(name, value, custom)
         value = value.strip()
         if len(value) > MAX_VALUE:
             raise InvalidLead({_field_name(name, custom): f"longer than {MAX_VALUE} characters"})
         key = norm(name)
         field = custom.get(key) or _ALIAS_INDEX.get(key)
+        if field == _UNKNOWN:
+            field = None
         if field is None:
             if key and value and key not in IGNORED:
                 extras.append(f"{name}: {value}")
@@ -166,6 +191,18 @@ def map_fields(pairs: Iterable[tuple[str, str]], form_fields: Mapping[str, str] 
     return fields
 
 
+def _require_text(name: str, value: str, custom: Mapping[str, str]) -> None:
+    """Refuse a lone surrogate ('\\ud800', legal in JSON, not in UTF-8): no store could save it."""
+    for text in (name, value):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = name.encode("utf-8", "backslashreplace").decode("utf-8")
+            raise InvalidLead({_field_name(shown, custom): "contains an invalid character (a lone UTF-16 "
+                                                          "surrogate); send plain UTF-8 text"}, status=400) from None
+
+
 def _field_name(name: str, custom: Mapping[str, str]) -> str:
     key = norm(name)
-    return custom.get(key) or _ALIAS_INDEX.get(key) or str(name)
+    field = custom.get(key) or _ALIAS_INDEX.get(key)
+    return field if field and field != _UNKNOWN else str(name)

@@ -14,7 +14,7 @@ from sheets_schema.models import Activity, Lead
 
 from .clock import Clock
 from .config import AgencyConfig
-from .intake import LeadForm, parse_submission
+from .intake import MAX_NOTES, LeadForm, cap_notes, parse_submission
 from .notify import compose, new_lead_messages
 from .ports import Message, Store
 from .routing import decide, needs_history
@@ -22,6 +22,9 @@ from .routing.round_robin import POINTER
 from .sources import attribute
 
 STATE_KEYS = (POINTER,)
+RESUBMISSION_NOTE = 4_000  # one resubmission's share of Notes
+# A lead's Notes after resubmissions: room for several under the 50,000-character Sheets cell.
+MAX_NOTES_WITH_RESUBMISSIONS = 2 * MAX_NOTES
 
 
 @dataclass
@@ -33,15 +36,19 @@ class Outcome:
 
 def submit_lead(payload: Any, store: Store, clock: Clock, *, source: str = "",
                 config: AgencyConfig | None = None) -> Outcome:
-    """Validate, dedupe, route and persist one submission. Raises InvalidLead / Honeypot."""
+    """Validate, dedupe, route and persist one submission. Raises InvalidLead / Honeypot.
+
+    `source` is the vendor named by an API key; only posts without one (the public form)
+    are subject to the honeypot.
+    """
     config = config or store.config()
-    form = parse_submission(payload, config)
+    form = parse_submission(payload, config, public=not source)
     now = clock.now()
     with store.exclusive():
         window = timedelta(days=config.settings.duplicate_window_days)
         existing = store.find_duplicate(form.phone, form.email, now - window) if window else None
         if existing is not None:
-            return _attach_duplicate(existing, form, store, config, now)
+            return _attach_duplicate(existing, form, store, config, now, source)
         lead = build_lead(form, store.next_lead_id(), now, config, source)
         state = {k: store.get_state(k) or "" for k in STATE_KEYS}
         decision = decide(lead, config, store.workload(now, needs_history(config)), state, now)
@@ -71,13 +78,50 @@ def build_lead(form: LeadForm, lead_id: str, now, config: AgencyConfig, vendor_s
     )
 
 
-def _attach_duplicate(existing: Lead, form: LeadForm, store: Store, config: AgencyConfig, now) -> Outcome:
-    """A resubmission stays with its lead and its owner; the owner hears about it."""
-    store.add_activity([Activity(time=now, lead_id=existing.lead_id, event="duplicate",
-                                 detail=f"submitted again ({form.insurance_type}, ZIP {form.zip})")])
+def _attach_duplicate(existing: Lead, form: LeadForm, store: Store, config: AgencyConfig, now,
+                      vendor_source: str = "") -> Outcome:
+    """A resubmission stays with its lead and its owner, whatever its Status; someone hears about it.
+
+    What the new submission says that the lead does not (another line, a carrier, a new email)
+    is added to the lead's Notes, so nothing the person typed is lost. The owner is told, or
+    the managers when the owner has left, is inactive or is out: a Bound client asking again
+    is a cross-sell, a Lost one a second chance.
+    """
+    source_name, _ = attribute(vendor_source or form.source_hint, config)
+    news = _resubmitted(existing, form, source_name)
+    if news:
+        stamp = now.astimezone(config.settings.tz).strftime("%Y-%m-%d %H:%M")
+        entry = cap_notes(f"Submitted again {stamp}: " + "; ".join(f"{k} {v}" for k, v in news.items()),
+                          RESUBMISSION_NOTE)
+        notes = cap_notes("\n".join(filter(None, [existing.notes, entry])), MAX_NOTES_WITH_RESUBMISSIONS)
+        store.update_lead(existing.lead_id, {"notes": notes})
+        existing = existing.model_copy(update={"notes": notes})
+    private = [k for k in news if k in ("name", "email", "phone", "notes")]
+    detail = (f"submitted again ({form.insurance_type}, ZIP {form.zip}, source {source_name}) while "
+              f"{existing.status}" + (f"; new {', '.join(private)} in Notes" if private else ""))
+    store.add_activity([Activity(time=now, lead_id=existing.lead_id, event="duplicate", detail=detail)])
     owner = config.producer(existing.assigned_to)
-    messages = []
-    if owner is not None and existing.is_open:
-        key = f"{existing.lead_id}/duplicate-{now.strftime('%Y%m%dT%H%M%S%f')}"
-        messages = compose(key, "producer_duplicate", existing, config, to_producer=owner, owner=owner)
+    available = owner is not None and owner.is_active and not owner.is_out(now.astimezone(config.settings.tz).date())
+    managers = [m for m in config.managers if m.is_active]
+    recipients = [owner] if available or (owner and not managers) else managers
+    key = f"{existing.lead_id}/duplicate-{now.strftime('%Y%m%dT%H%M%S%f')}"
+    messages = [m for to in recipients
+                for m in compose(key, "producer_duplicate", existing, config, to_producer=to, owner=owner or to)]
     return Outcome(existing, duplicate=True, messages=messages)
+
+
+def _resubmitted(existing: Lead, form: LeadForm, source_name: str) -> dict[str, str]:
+    """The new submission's details that differ from the lead's (label -> value), in Notes' order."""
+    name = f"{form.first_name} {form.last_name}".strip()
+    candidates = {
+        "name": (name, existing.full_name), "email": (form.email, existing.email),
+        "phone": (form.phone, existing.phone), "ZIP": (form.zip, existing.zip),
+        "insurance type": (form.insurance_type, existing.insurance_type),
+        "current carrier": (form.current_carrier, existing.current_carrier),
+        "policy expiration": (form.policy_expiration, existing.policy_expiration),
+        "source": (source_name, existing.source), "consent": (form.consent, existing.consent),
+    }
+    news = {label: new for label, (new, old) in candidates.items() if new and new.lower() != (old or "").lower()}
+    if form.notes and form.notes not in existing.notes:
+        news["notes"] = form.notes
+    return news

@@ -42,13 +42,15 @@ WEIGHTS = [
 
 SOURCES = [
     dict(source="Website", type="Organic", cost_per_lead="2.50", monthly_spend="0", commission_rate="12%",
-         priority="Normal", aliases="website, organic, seo, google organic, search"),
+         priority="Normal",
+         aliases="website, organic, seo, google organic, search, google search, search engine, web search"),
     dict(source="Google Ads", type="Paid", cost_per_lead="50", monthly_spend="0", commission_rate="12%",
          priority="Normal", aliases="google, adwords, google ads, cpc, ppc"),
     dict(source="Facebook Ads", type="Paid", cost_per_lead="27.50", monthly_spend="0", commission_rate="12%",
          priority="Normal", aliases="facebook, fb, instagram, meta"),
     dict(source="Referral", type="Referral", cost_per_lead="12.50", monthly_spend="0", commission_rate="12%",
-         priority="High", aliases="referral, referrals, friend, family, client referral"),
+         priority="High",
+         aliases="referral, referrals, referred, friend, family, client referral, word of mouth, recommended"),
     dict(source="Carrier", type="Carrier", cost_per_lead="35", monthly_spend="0", commission_rate="12%",
          priority="Normal", aliases="carrier, carrier leads"),
     dict(source="QuoteWizard", type="Vendor", cost_per_lead="19", monthly_spend="0", commission_rate="12%",

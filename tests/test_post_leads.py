@@ -101,7 +101,7 @@ def test_source_is_attributed_from_utm_source_and_how_did_you_hear(client, demo_
     assert demo_store.get_lead(a["lead_id"]).source == "Facebook Ads"
     assert demo_store.get_lead(c["lead_id"]).source == "Website"
     ref = demo_store.get_lead(b["lead_id"])
-    assert ref.source in ("Referral", "A friend - referral")
+    assert (ref.source, ref.priority) == ("Referral", "High")
 
 
 def test_a_referral_is_high_priority(client, demo_store):
