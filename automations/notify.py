@@ -8,8 +8,9 @@ What cannot go now is not lost: a text to a lead in quiet hours is deferred, a s
 fails for a passing reason is retried with backoff, and both wait in the outbox
 (automations/outbox.py) until `retry_due` (called by the scheduler's tick) sends them.
 Every later try claims its own key (KEY#1, KEY#2 ...), so two workers never both retry.
-A send interrupted by a crash (claimed, no outcome) is never repeated to a lead (better a
-missing text than a double one) and is repeated to a producer (better twice than never).
+A send whose outcome is unknown (a crash after the claim, or a provider that took the message
+and did not answer in time) is never repeated to a lead (better a missing text than a double
+one) and is repeated to a producer (better twice than never).
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from .optout import is_opted_out, set_opted_out
 from .outbox import Pending, RetryPolicy
 from .ports import Message, Notifier, Store
 from .quiet_hours import lead_zone, next_text_time
-from .templates import placeholders, render
+from .templates import channel_of, placeholders, render
 
 log = logging.getLogger("leadrouter.notify")
 DEFAULT_POLICY = RetryPolicy()
@@ -37,12 +38,16 @@ DEFAULT_POLICY = RetryPolicy()
 
 class ChannelError(Exception):
     """A channel failed. `permanent` means retrying cannot help (e.g. an invalid number);
-    `unsubscribed` means the provider says the recipient opted out (Twilio 21610)."""
+    `unsubscribed` means the provider says the recipient opted out (Twilio 21610);
+    `outcome_unknown` means the request reached the provider and the answer did not come back
+    (a read timeout, a dropped connection), so the message may have gone out."""
 
-    def __init__(self, message: str, permanent: bool = False, *, unsubscribed: bool = False) -> None:
+    def __init__(self, message: str, permanent: bool = False, *, unsubscribed: bool = False,
+                 outcome_unknown: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent or unsubscribed
         self.unsubscribed = unsubscribed
+        self.outcome_unknown = outcome_unknown and not self.permanent
 
 
 def template_for(config: AgencyConfig, key: str):
@@ -70,18 +75,22 @@ def compose(key: str, template_key: str, lead: Lead, config: AgencyConfig, *, to
     if template is None:
         return []
     values = placeholders(lead, owner, config, **extra)
-    channel = template.channel.strip().lower() or "sms"
+    channel = channel_of(template)
+    if channel is None:  # `leadrouter check` reports it; guessing could text someone who asked for email
+        log.warning("template %s: Channel %r is neither sms nor email; message not sent", template_key,
+                    template.channel)
+        return []
     info: dict[str, str] = {}
     if to_producer is not None:
         address = to_producer.mobile if channel == "sms" else to_producer.email
-        if channel == "sms" and address:
-            address = normalize_phone(address) or address  # owners type "(201) 555-0111"
         recipient = to_producer.name
     else:
         address = lead.phone if channel == "sms" else lead.email
         recipient = "lead"
         if channel == "email" and owner is not None and owner.email:
             info["reply_to"] = owner.email
+    if channel == "sms" and address:
+        address = normalize_phone(address) or address  # owners type "(201) 555-0111", in Mobile or a lead's Phone
     if channel == "email":
         info["from_name"] = config.settings.agency_name
     body, subject = render(template.body, values), render(template.subject, values)
@@ -196,6 +205,8 @@ def _attempt(message: Message, store: Store, notifier: Notifier, clock: Clock, p
     try:
         provider_id = _send(notifier, message, policy)
     except ChannelError as exc:
+        if exc.outcome_unknown and message.recipient == "lead":
+            return _unknown(message, store, clock, claim_key, exc)
         return _failed(message, store, notifier, clock, policy, entry, exc)
     except Exception as exc:  # noqa: BLE001 - a broken channel must not lose the message
         log.exception("channel %s crashed", message.channel)
@@ -221,7 +232,7 @@ def _send(notifier: Notifier, message: Message, policy: RetryPolicy) -> str | No
         try:
             return notifier.send(message)
         except ChannelError as exc:
-            if exc.permanent or not waits:
+            if exc.permanent or not waits or (exc.outcome_unknown and message.recipient == "lead"):
                 raise
             policy.sleep(waits.pop(0))
 
@@ -254,6 +265,17 @@ def _failed(message: Message, store: Store, notifier: Notifier, clock: Clock, po
                                                      "error": error}))
         store.add_activity([_row(message, now, "failed", detail)])
     log.warning("send failed, will retry: %s", detail)
+    return Delivery(message, False, detail)
+
+
+def _unknown(message: Message, store: Store, clock: Clock, claim_key: str, exc: ChannelError) -> Delivery:
+    """The provider may have sent it: record that, and never send it to the lead again."""
+    detail = (f"{message.template} to {_who(message)}: {redact(str(exc))}; it may have gone out, "
+              "so it is not sent again to a lead")
+    with store.exclusive():
+        store.add_activity([_row(message, clock.now(), "unknown", detail, claim_key + "|unknown")])
+        outbox.release(store, message.key)
+    log.warning("send outcome unknown: %s", detail)
     return Delivery(message, False, detail)
 
 

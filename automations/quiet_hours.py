@@ -2,9 +2,14 @@
 
 The lead's zone comes from their ZIP, then their phone's area code, then the agency's.
 A text due in quiet hours waits for the next allowed moment.
+
+The Settings tab's Quiet Hours may make the window narrower ("20:00-09:00"), never wider:
+8 a.m.-9 p.m. is the legal limit (TCPA), so a wider or unreadable setting is clamped to it and
+`leadrouter check` says so (`quiet_hours_problems`).
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -12,6 +17,10 @@ from sheets_schema.models import Lead
 
 from .config import Settings
 from .contact import phone_time_zone
+
+LEGAL_FIRST, LEGAL_LAST = time(8), time(21)  # texts to leads only from 8:00 until 21:00, local time
+_CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*([ap]\.?m\.?)?$")
+_SPAN = re.compile(r"\s*(?:-|–|—|\bto\b|\buntil\b)\s*")
 
 
 def lead_zone(lead: Lead, settings: Settings) -> ZoneInfo:
@@ -31,6 +40,58 @@ def _zone_names(lead: Lead):
         yield phone_time_zone(lead.phone)
 
 
+def _clock(text: str) -> time | None:
+    """'21:00', '21', '9pm', '9:30 p.m.' -> a time; None if it is not a time of day."""
+    match = _CLOCK.match(text.strip().lower())
+    if not match:
+        return None
+    hour, minute, half = int(match.group(1)), int(match.group(2) or 0), match.group(3)
+    if half:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if half.startswith("p") else 0)
+    if hour == 24 and minute == 0:
+        hour = 0
+    return time(hour, minute) if hour < 24 and minute < 60 else None
+
+
+def quiet_window(text: str) -> tuple[tuple[time, time], str]:
+    """The quiet window (start, end) to use for a Quiet Hours setting, and what was wrong with it
+    ('' when it is used as written)."""
+    legal = (LEGAL_LAST, LEGAL_FIRST)
+    shown = text.strip()
+    parts = _SPAN.split(shown, maxsplit=1)
+    start, end = (_clock(parts[0]), _clock(parts[1])) if len(parts) == 2 else (None, None)
+    if start is None or end is None:
+        return legal, f"Quiet Hours {shown!r} is not readable (write it like 21:00-08:00); 21:00-08:00 is used"
+    if start > end:  # the usual overnight window: texts may go from `end` until `start`
+        first, last = max(end, LEGAL_FIRST), min(start, LEGAL_LAST)
+    elif start == end or end <= LEGAL_FIRST or start >= LEGAL_LAST:  # no quiet time inside the legal day
+        first, last = LEGAL_FIRST, LEGAL_LAST
+    elif start <= LEGAL_FIRST:  # "00:00-09:00"
+        first, last = end, LEGAL_LAST
+    elif end >= LEGAL_LAST:  # "20:00-23:59"
+        first, last = LEGAL_FIRST, start
+    else:
+        return legal, (f"Quiet Hours {shown} is a break inside the day; only one overnight window is "
+                       "supported, so 21:00-08:00 is used")
+    if first >= last:
+        return legal, f"Quiet Hours {shown} leaves no time for texts; 21:00-08:00 is used"
+    window = (last, first)
+    if window != (start, end):
+        return window, (f"Quiet Hours {shown} would allow texts to leads outside 8:00-21:00, which the law "
+                        f"does not; {window[0]:%H:%M}-{window[1]:%H:%M} is used")
+    return window, ""
+
+
+def quiet_hours_problems(settings: Settings) -> list[tuple[str, str]]:
+    """(level, message) about the Quiet Hours setting, for `leadrouter check`."""
+    _, problem = quiet_window(settings.get("Quiet Hours"))
+    if not problem:
+        return []
+    return [("error" if "not readable" in problem else "warning", problem)]
+
+
 def _quiet(local: time, start: time, end: time) -> bool:
     if start == end:
         return False
@@ -48,4 +109,5 @@ def text_allowed_at(moment: datetime, zone: ZoneInfo, quiet: tuple[time, time]) 
 
 
 def next_text_time(lead: Lead, moment: datetime, settings: Settings) -> datetime:
-    return text_allowed_at(moment, lead_zone(lead, settings), settings.quiet_hours)
+    window, _ = quiet_window(settings.get("Quiet Hours"))
+    return text_allowed_at(moment, lead_zone(lead, settings), window)

@@ -6,9 +6,12 @@ Producers (known by the Producers tab's Mobile) run a lead from their phone:
   PASS [#]         give it to someone else now            HELP   this list
 `#` is the lead's short number from the text ("C 1042"); without it the reply applies to the
 lead most recently texted to that producer (when it is still open and theirs, or they are a
-Manager), else to their newest open lead. Leads may text STOP / START / HELP; anything
-else is forwarded to their lead's owner. `parse_reply` is pure; `handle_inbound` applies a
-reply and returns the answer to text back plus the messages to deliver.
+Manager), else to their newest open lead. A single number after Q or B is the lead's number
+when it names one of the producer's leads (open or closed), else the premium: "B 1001" about
+a Bound #1001 must not bind #1005 at $1,001. Leads may text STOP / START / HELP; anything
+else is forwarded to their lead's owner, and a text from a number we do not know to the
+managers. `parse_reply` is pure; `handle_inbound` applies a reply and returns the answer to
+text back plus the messages to deliver.
 """
 from __future__ import annotations
 
@@ -64,16 +67,32 @@ def parse_reply(body: str) -> Reply:
 
 
 MAX_PREMIUM = 10_000_000.0
+# 1450, 1,450 and 1,450.50 (commas only between groups of three), 1.2k
+_AMOUNT = re.compile(r"^(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?$")
 
 
 def money(token: str) -> float | None:
-    """'$1,450' -> 1450.0, '1.2k' -> 1200.0; None for anything that is not a sane premium."""
-    text = token.lstrip("#").lower()
+    """'$1,450' -> 1450.0, '1.2k' -> 1200.0; None for anything that is not a sane premium
+    ('0', '1,2,3,4', '$12,34')."""
+    text = token.lstrip("#").lstrip("$").lower()
     scale = 1000 if text.endswith("k") else 1
-    value = cells.parse_number(text.rstrip("k"))
-    if value is None or not math.isfinite(value * scale) or not 0 <= value * scale <= MAX_PREMIUM:
+    text = text[:-1] if scale > 1 else text
+    if not _AMOUNT.match(text):
         return None
-    return value * scale
+    value = cells.parse_number(text)
+    if value is None or not math.isfinite(value * scale) or not 0 < value * scale <= MAX_PREMIUM:
+        return None
+    return round(value * scale, 2)
+
+
+def dollars(amount: float) -> str:
+    """$1,450 or $1,450.50: cents only when there are some."""
+    return f"${amount:,.0f}" if amount == int(amount) else f"${amount:,.2f}"
+
+
+def _sentence(text: str) -> str:
+    """End with one period: a name like 'David L.' already has it."""
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 @dataclass
@@ -91,9 +110,10 @@ def handle_inbound(store: Store, clock: Clock, sender: str, body: str, sid: str,
     phone = normalize_phone(sender) or sender.strip()
     producer = config.producer_by_mobile(phone)
     lead = None if producer else _newest_lead_by_phone(store, phone)
+    who = producer.name if producer else "lead" if lead else "an unknown number"
     heard = Activity(time=now, lead_id=lead.lead_id if lead else "", event="sms received",
-                     detail=f"from {producer.name if producer else 'lead' if lead else 'unknown'} ({mask(phone)}): "
-                            f"{redact(body.strip())[:160]}", key=f"inbound/{sid}" if sid else "")
+                     detail=f"from {who} ({mask(phone)}): {redact(body.strip())[:160]}",
+                     key=f"inbound/{sid}" if sid else "")
     if sid and not store.claim(heard):
         return Answer()  # Twilio retried a webhook we already handled
     if not sid:
@@ -120,11 +140,15 @@ def _producer_reply(store: Store, config: AgencyConfig, now: datetime, producer:
     label = f"Lead #{lead.number} {lead.full_name}".strip()
     if not lead.is_open:
         return Answer(f"{label} is already {lead.status}; nothing changed.", lead_id=lead.lead_id)
+    if premium == "unreadable":
+        return Answer(f"{reply.numbers[-1]} is not a premium I can use; nothing changed. Send it like "
+                      f"{reply.command} {lead.number} 1450 or {reply.command} {lead.number} 1,450.50",
+                      lead_id=lead.lead_id)
     if reply.command == "PASS":
         moved = reassign(store, lead, config, now, f"{producer.name} passed it (text reply)", tell_previous=False)
         if moved is None:
             return Answer(f"{label}: nobody else can take it right now; it stays with you.", lead_id=lead.lead_id)
-        return Answer(f"{label} passed to {moved.owner}.", moved.messages, lead.lead_id)
+        return Answer(_sentence(f"{label} passed to {moved.owner}"), moved.messages, lead.lead_id)
     status = COMMANDS[reply.command]
     order = ("New", "Contacted", "Quoted", "Bound")
     if status in order and lead.status in order and order.index(status) < order.index(lead.status):
@@ -135,13 +159,16 @@ def _producer_reply(store: Store, config: AgencyConfig, now: datetime, producer:
     changes = status_changes(lead, status, now, hours, premium=premium,
                              lost_reason=reply.text if reply.command == "L" else "")
     apply_status(store, lead, changes, now, by=f"{producer.name} (text reply)")
-    extra = f", premium ${premium:,.0f}" if premium is not None else ""
+    extra = f", premium {dollars(premium)}" if premium is not None else ""
     extra += f" ({reply.text})" if reply.command == "L" and reply.text else ""
     return Answer(f"{label}: {status}{extra}. Thanks!", lead_id=lead.lead_id)
 
 
-def _pick_lead(store: Store, producer: Producer, reply: Reply) -> tuple[Lead | str, float | None]:
-    """The lead the reply is about and the premium it names (or an answer saying what is wrong)."""
+def _pick_lead(store: Store, producer: Producer, reply: Reply) -> tuple[Lead | str, float | str | None]:
+    """The lead the reply is about and the premium it names (or an answer saying what is wrong).
+
+    The premium is "unreadable" when one was given that `money` cannot read ("B 1,2,3,4", "B 0").
+    """
     numbers = list(reply.numbers)
     mine = sorted((l for l in store.open_leads() if l.assigned_to == producer.name),
                   key=lambda l: l.assigned_at or l.received_at)
@@ -150,9 +177,12 @@ def _pick_lead(store: Store, producer: Producer, reply: Reply) -> tuple[Lead | s
         wanted = numbers.pop(0).lstrip("#")
     elif numbers and reply.command in ("C", "L", "PASS"):
         wanted = numbers.pop(0)
-    elif numbers and reply.command == "Q" and any(l.number == numbers[0] for l in mine):
-        wanted = numbers.pop(0)  # "Q 1042": a lead of theirs, not a premium
-    premium = money(numbers[0]) if numbers else None
+    elif numbers and reply.command in ("Q", "B") and _names_their_lead(store, producer, numbers[0]):
+        wanted = numbers.pop(0)  # "B 1001": that lead of theirs (perhaps closed), not a premium
+    premium: float | str | None = None
+    if numbers and reply.command in ("Q", "B"):
+        premium = money(numbers[0])
+        premium = "unreadable" if premium is None else premium
     if wanted is None:
         texted = store.get_state(last_texted_key(normalize_phone(producer.mobile) or producer.mobile))
         lead = store.get_lead(texted) if texted else None
@@ -161,12 +191,26 @@ def _pick_lead(store: Store, producer: Producer, reply: Reply) -> tuple[Lead | s
         if not mine:
             return "You have no open lead to apply that to. Add the lead number: C 1042", None
         return mine[-1], premium
-    lead = store.get_lead(f"L-{wanted}") or next((l for l in store.leads() if l.number == wanted), None)
+    lead = _lead_by_number(store, wanted)
     if lead is None:
         return f"No lead #{wanted}. Check the number in the text.", None
     if lead.assigned_to != producer.name and producer.role != "Manager":
         return f"Lead #{wanted} is assigned to {lead.assigned_to or 'nobody'}, not you.", None
     return lead, premium
+
+
+def _lead_by_number(store: Store, number: str) -> Lead | None:
+    return store.get_lead(f"L-{number}") or next((l for l in store.leads() if l.number == number), None)
+
+
+def _names_their_lead(store: Store, producer: Producer, token: str) -> bool:
+    """Whether a bare number is one of this producer's leads, open or closed (a Manager's: any lead)."""
+    if not token.isdigit():  # "$1,450" or "1.2k" is money, never a lead number
+        return False
+    lead = _lead_by_number(store, token)
+    if lead is None:
+        return False
+    return producer.role == "Manager" or producer.name in (lead.assigned_to, lead.reassigned_from)
 
 
 # ---- leads ------------------------------------------------------------------------------
@@ -192,8 +236,10 @@ def _lead_reply(store: Store, config: AgencyConfig, now: datetime, phone: str, b
         phone_line = f" Call {config.settings.agency_phone}." if config.settings.agency_phone else ""
         return Answer("" if opted_out else f"{agency}: insurance quotes.{phone_line} Reply STOP to stop texts.",
                       lead_id=lead_id)
-    owner = config.producer(lead.assigned_to) if lead else None
-    if lead is None or owner is None:
+    if lead is None:
+        return _forward_unknown(store, config, now, phone, body, sid)
+    owner = config.producer(lead.assigned_to)
+    if owner is None:
         return Answer(lead_id=lead_id)
     messages = compose(f"{lead.lead_id}/reply-{sid or now.strftime('%Y%m%dT%H%M%S%f')}", "producer_lead_reply",
                        lead, config, to_producer=owner, owner=owner, Reply=body.strip()[:300])
@@ -201,7 +247,34 @@ def _lead_reply(store: Store, config: AgencyConfig, now: datetime, phone: str, b
     return Answer(text, messages, lead.lead_id)
 
 
+def _forward_unknown(store: Store, config: AgencyConfig, now: datetime, phone: str, body: str, sid: str) -> Answer:
+    """A text from a number that is neither a producer's nor a lead's: a lead writing from another
+    phone, a producer whose Mobile is not on the tab. The managers see it; the sender gets no
+    answer (we do not text strangers)."""
+    text = body.strip()
+    managers = [m for m in config.managers if m.mobile and normalize_phone(m.mobile)]
+    if not text or not managers:
+        return Answer()
+    key = f"unknown-sender/{sid or now.strftime('%Y%m%dT%H%M%S%f')}"
+    messages = [Message(key=f"{key}/{m.name}/sms", channel="sms", to=normalize_phone(m.mobile) or m.mobile,
+                        body=f"Text from {phone}, a number that is no lead or producer: {text[:300]}",
+                        recipient=m.name, template="unknown_sender_forward") for m in managers]
+    store.add_activity([Activity(time=now, event="sms forwarded",
+                                 detail=f"text from an unknown number ({mask(phone)}) forwarded to "
+                                        f"{', '.join(m.name for m in managers)}")])
+    return Answer(messages=messages)
+
+
 def _newest_lead_by_phone(store: Store, phone: str) -> Lead | None:
+    """The newest lead with this phone, however its cell is written ('(201) 555-0142', '201.555.0142')."""
     if not phone:
         return None
-    return store.find_duplicate(phone, "", datetime(1970, 1, 1, tzinfo=timezone.utc))
+    found = store.find_duplicate(phone, "", datetime(1970, 1, 1, tzinfo=timezone.utc))
+    if found is not None or not phone.startswith("+"):
+        return found
+    national = phone[-10:]  # cheap digit test first; phonenumbers only for the few candidates
+    for lead in reversed(store.leads()):
+        digits = re.sub(r"\D", "", lead.phone)
+        if digits.endswith(national) and normalize_phone(lead.phone) == phone:
+            return lead
+    return None

@@ -119,9 +119,12 @@ def test_a_lead_who_unsubscribes_gets_no_more_email(smtp_app, demo_store, clock,
     mail = mailbox.messages()[-1]
     link = re.search(r"https://leads\.example\.com(/unsubscribe/\S+)", mail.get_body(("plain",)).get_content())
     assert mail["List-Unsubscribe"] == f"<{link.group(0)}>"
-    page = client.get(link.group(1))
-    assert page.status_code == 200 and b"unsubscribed" in page.data
-    assert client.post(link.group(1)).status_code == 200  # a mail client's one-click POST: same, once
+    page = client.get(link.group(1))  # opening the link (or a mail scanner fetching it) only asks
+    assert page.status_code == 200 and b'<form method="post">' in page.data
+    assert "email unsubscribed" not in [a.event for a in demo_store.activity(lead_id)]
+    done = client.post(link.group(1), data={"confirm": "yes"})  # the page's button
+    assert done.status_code == 200 and b"You are unsubscribed" in done.data
+    assert client.post(link.group(1)).status_code == 200  # a mail client's one-click POST later: same, once
     assert "@" not in link.group(1)  # the token names the lead, not the address
 
     last_try = compose(f"{lead_id}/h48", "lead_last_try_email", lead, config, to_producer=None,
@@ -143,3 +146,34 @@ def test_a_name_typed_with_a_line_break_cannot_add_headers(mailbox):
     mail = mailbox.messages()[0]
     assert mail["Bcc"] is None and mail["Subject"] == "Quote for Maria Bcc: victim@example.com"
     assert mailbox.envelopes[0].rcpt_tos == ["maria.lopez@example.com"]
+
+
+def unsubscribe_path(app, lead_id: str) -> str:
+    from app import unsubscribe_url
+    from automations.ports import Message
+    link = unsubscribe_url(app.extensions["leadrouter"], Message(key="k", channel="email", to="", body="",
+                                                                 lead_id=lead_id, recipient="lead"))
+    return link.removeprefix("https://leads.example.com")
+
+
+def test_opening_the_link_only_asks_so_a_mail_scanner_unsubscribes_nobody(smtp_app, demo_store):
+    from automations.optout import is_opted_out
+    client = smtp_app.test_client()
+    lead_id = client.post("/leads", json=lead_payload()).get_json()["lead_id"]
+    for _ in range(3):  # scanners and link previews fetch it, sometimes several times
+        page = client.get(unsubscribe_path(smtp_app, lead_id))
+        assert page.status_code == 200 and b"Stop emails from Demo Insurance Agency?" in page.data
+    assert not is_opted_out(demo_store, "maria.lopez@example.com")
+
+
+def test_a_mail_clients_one_click_post_unsubscribes_without_a_question(smtp_app, demo_store):
+    from automations.optout import is_opted_out
+    client = smtp_app.test_client()
+    lead_id = client.post("/leads", json=lead_payload()).get_json()["lead_id"]
+    r = client.post(unsubscribe_path(smtp_app, lead_id), data="List-Unsubscribe=One-Click",
+                    content_type="application/x-www-form-urlencoded")  # RFC 8058
+    assert r.status_code == 200 and b"You are unsubscribed" in r.data
+    assert is_opted_out(demo_store, "maria.lopez@example.com")
+    [row] = [a for a in demo_store.activity(lead_id) if a.event == "email unsubscribed"]
+    assert row.detail == "m***@example.com confirmed one-click unsubscribe"
+    assert b"You are unsubscribed" in client.get(unsubscribe_path(smtp_app, lead_id)).data  # nothing left to ask

@@ -267,3 +267,136 @@ def submit_lead_once(store, clock) -> str:
     from automations.leads import submit_lead
     found = store.leads()
     return found[0].lead_id if found else submit_lead(lead_payload(), store, clock).lead.lead_id
+
+
+# ---- a lead's phone typed by hand (an owner's edit of the Phone cell, an import) ----------------
+def owner_retypes_phone(store, lead_id: str, phone: str = "(201) 555-0142") -> None:
+    store.update_lead(lead_id, {"phone": phone})
+
+
+def texts_to_maria(twilio) -> list[str]:
+    from automations.contact import normalize_phone
+    return [r["Body"][0] for r in twilio.received if normalize_phone(r["To"][0]) == MARIA]
+
+
+def test_a_lead_whose_phone_cell_was_retyped_is_texted_in_e164(client, app, demo_store, clock, twilio):
+    from automations.tick import run_tick
+    lead_id = new_lead(client)
+    owner_retypes_phone(demo_store, lead_id)
+    clock.advance(minutes=5)
+    run_tick(demo_store, app.extensions["leadrouter"].notifier, clock)
+    assert [r["To"][0] for r in twilio.received if r["To"][0] not in (SARAH,)] == [MARIA]
+
+
+def test_stop_from_a_lead_whose_phone_cell_was_retyped_stops_the_follow_ups(client, app, demo_store, clock,
+                                                                           twilio):
+    from automations.tick import run_tick
+    lead_id = new_lead(client)
+    owner_retypes_phone(demo_store, lead_id)
+    text(client, MARIA, "STOP")  # Twilio reports the sender in E.164
+    assert is_opted_out(demo_store, "(201) 555-0142") and is_opted_out(demo_store, "201.555.0142")
+    for minutes in (5, 55, 180):  # past the minute-5 and the hour-4 texts
+        clock.advance(minutes=minutes)
+        run_tick(demo_store, app.extensions["leadrouter"].notifier, clock)
+    assert texts_to_maria(twilio) == []
+    assert "sms opted out" in [a.event for a in demo_store.activity(lead_id)]
+
+
+def test_a_reply_from_a_lead_whose_phone_cell_was_retyped_reaches_the_owner(client, demo_store, twilio):
+    lead_id = new_lead(client)
+    owner_retypes_phone(demo_store, lead_id, "201-555-0142")
+    answer = text(client, MARIA, "Can you call after 5pm?")
+    assert "passed your message to Sarah M." in answer
+    assert twilio.received[-1]["To"] == [SARAH] and "texted: Can you call after 5pm?" in twilio.received[-1]["Body"][0]
+    assert any(a.event == "sms received" and a.lead_id == lead_id for a in demo_store.activity(lead_id))
+
+
+def test_start_clears_an_opt_out_stored_under_the_old_spelling(demo_store):
+    from automations.optout import set_opted_out
+    demo_store.set_state("optout:(201) 555-0142", "1")  # a carrier opt-out recorded before phones were normalized
+    assert is_opted_out(demo_store, "(201) 555-0142")
+    set_opted_out(demo_store, "(201) 555-0142", False)  # START
+    assert not is_opted_out(demo_store, "(201) 555-0142") and not is_opted_out(demo_store, MARIA)
+
+
+# ---- which lead a number names, and what a premium is ------------------------------------------
+@pytest.fixture
+def bound_and_open(client, demo_store, clock):
+    """Sarah's first lead, already Bound, and her fifth (round robin), still New."""
+    first = new_lead(client, email="a@example.com", phone="2015550161")
+    text(client, SARAH, "B 900")
+    for i in range(4):
+        clock.advance(minutes=1)
+        last = new_lead(client, email=f"b{i}@example.com", phone=f"20155501{70 + i}")
+    assert demo_store.get_lead(last).assigned_to == "Sarah M."
+    return demo_store.get_lead(first), demo_store.get_lead(last)
+
+
+@pytest.mark.parametrize("reply, answer, status, premium", [
+    ("Q {closed}", "is already Bound; nothing changed", "New", None),
+    ("B {closed}", "is already Bound; nothing changed", "New", None),
+    ("B {open}", "send the premium too: B {open} 1200", "New", None),
+    ("Q {open}", "Quoted. Thanks!", "Quoted", None),
+    ("B {open} 1200", "Bound, premium $1,200.", "Bound", 1200.0),
+    ("B 1200", "Bound, premium $1,200.", "Bound", 1200.0),
+    ("Q $1,450.50", "Quoted, premium $1,450.50.", "Quoted", 1450.5),
+    ("Q 1.2k", "Quoted, premium $1,200.", "Quoted", 1200.0),
+    ("B 0", "0 is not a premium I can use; nothing changed", "New", None),
+    ("B 1,2,3,4", "1,2,3,4 is not a premium I can use; nothing changed", "New", None),
+    ("Q 12,34", "12,34 is not a premium I can use; nothing changed", "New", None),
+])
+def test_a_number_after_q_or_b_is_the_lead_when_it_names_one_of_theirs_else_the_premium(
+        client, demo_store, bound_and_open, reply, answer, status, premium):
+    closed, open_ = bound_and_open
+    fill = dict(closed=closed.number, open=open_.number)
+    assert answer.format(**fill) in text(client, SARAH, reply.format(**fill))
+    after = demo_store.get_lead(open_.lead_id)
+    assert (after.status, after.premium) == (status, premium)
+    assert (demo_store.get_lead(closed.lead_id).status, demo_store.get_lead(closed.lead_id).premium) == \
+        ("Bound", 900.0)
+
+
+def test_b_with_the_number_of_the_only_open_lead_asks_for_the_premium(client, demo_store):
+    lead = demo_store.get_lead(new_lead(client))
+    assert "send the premium too" in text(client, SARAH, f"B {lead.number}")
+    assert demo_store.get_lead(lead.lead_id).status == "New"
+
+
+def test_b_naming_a_lead_passed_on_to_someone_else_does_not_bind_their_own(client, demo_store, clock):
+    passed = new_lead(client, email="p@example.com", phone="2015550163")
+    text(client, SARAH, "PASS")  # now David's; Sarah was texted about it
+    for i in range(4):
+        clock.advance(minutes=1)
+        mine = new_lead(client, email=f"m{i}@example.com", phone=f"20155501{80 + i}")
+    assert demo_store.get_lead(mine).assigned_to == "Sarah M."
+    number = demo_store.get_lead(passed).number
+    assert "assigned to David L., not you" in text(client, SARAH, f"B {number}")
+    assert demo_store.get_lead(mine).status == "New" and demo_store.get_lead(passed).status == "New"
+
+
+def test_pass_answers_with_one_period_after_a_name_that_ends_in_one(client, demo_store):
+    new_lead(client)
+    answer = text(client, SARAH, "PASS")
+    assert "passed to David L.</Message>" in answer and "L..<" not in answer
+
+
+# ---- a text from a number we do not know ------------------------------------------------------
+def test_a_text_from_an_unknown_number_is_logged_masked_and_forwarded_to_the_manager(client, demo_store, twilio):
+    stranger = "+13125550199"
+    answer = text(client, stranger, "Hi, this is Maria, I filled the form on my husband's phone")
+    assert answer == '<?xml version="1.0" encoding="UTF-8"?><Response />'  # strangers get no answer
+    manager = demo_store.config().managers[0]
+    from automations.contact import normalize_phone
+    forwarded = twilio.received[-1]
+    assert forwarded["To"] == [normalize_phone(manager.mobile)]
+    assert stranger in forwarded["Body"][0] and "filled the form" in forwarded["Body"][0]
+    rows = [a for a in demo_store.activity() if a.event in ("sms received", "sms forwarded")]
+    assert [r.event for r in rows] == ["sms received", "sms forwarded"]
+    assert all(stranger not in r.detail and "***-***-0199" in r.detail for r in rows)
+    assert manager.name in rows[1].detail
+
+
+def test_stop_from_an_unknown_number_is_honoured_and_not_forwarded(client, demo_store, twilio):
+    before = len(twilio.received)
+    text(client, "+13125550199", "STOP")
+    assert is_opted_out(demo_store, "+13125550199") and len(twilio.received) == before

@@ -88,3 +88,55 @@ def test_a_lead_who_texts_stop_while_a_text_waits_never_gets_it(demo_store, cloc
     clock.set(datetime(2026, 11, 25, 13, 0, tzinfo=UTC))
     assert retry_due(demo_store, notifier, clock)["skipped"] == 1
     assert sent_to(notifier) == []
+
+
+def test_a_lead_whose_zip_is_missing_from_the_data_waits_by_the_phones_area_code(demo_store, clock, notifier):
+    clock.set(datetime(2026, 11, 25, 13, 30, tzinfo=UTC))  # 08:30 in New York, 03:30 in Honolulu
+    outcome = submit_lead(lead_payload(zip="96899", phone="8085550183", email="hnl@example.com"), demo_store, clock)
+    demo_store.update_lead(outcome.lead.lead_id, {"time_zone": ""})  # a row imported without its zone
+    lead, config = demo_store.get_lead(outcome.lead.lead_id), demo_store.config()
+    assert lead.time_zone == "" and lead.zip == "96899"  # a well-formed ZIP the offline data does not know
+    [text] = compose(f"{lead.lead_id}/min5", "lead_text_min5", lead, config, to_producer=None,
+                     owner=config.producer(lead.assigned_to))
+    result = deliver(text, demo_store, notifier, clock)
+    assert not result.sent and "Pacific/Honolulu" in result.detail
+    assert [p.due for p in pending(demo_store)] == [datetime(2026, 11, 25, 18, 0, tzinfo=UTC)]  # 08:00 there
+
+
+def set_quiet_hours(store, value: str) -> None:
+    from tests.speed_fixtures import set_setting
+    set_setting(store, "Quiet Hours", value)
+
+
+@pytest.mark.parametrize("setting, waits_until", [
+    ("22:00-07:00", datetime(2026, 11, 25, 13, 0, tzinfo=UTC)),  # wider than the law: clamped to 08:00
+    ("20:00-09:00", datetime(2026, 11, 25, 14, 0, tzinfo=UTC)),  # narrower: the owner's 09:00 holds
+    ("9pm-9am", datetime(2026, 11, 25, 14, 0, tzinfo=UTC)),      # as people write it
+    ("never", datetime(2026, 11, 25, 13, 0, tzinfo=UTC)),        # unreadable: the legal 21:00-08:00
+])
+def test_quiet_hours_can_be_narrowed_but_never_widened_beyond_8am_to_9pm(demo_store, clock, notifier, setting,
+                                                                          waits_until):
+    set_quiet_hours(demo_store, setting)
+    clock.set(datetime(2026, 11, 25, 12, 30, tzinfo=UTC))  # 07:30 in New York
+    _, text = lead_text(demo_store, clock, "New York")
+    assert not deliver(text, demo_store, notifier, clock).sent
+    assert [p.due for p in pending(demo_store)] == [waits_until]
+
+
+@pytest.mark.parametrize("setting, level, says", [
+    ("22:00-07:00", "WARNING", "Quiet Hours 22:00-07:00 would allow texts to leads outside 8:00-21:00, which the law "
+                               "does not; 21:00-08:00 is used"),
+    ("never", "ERROR", "Quiet Hours 'never' is not readable (write it like 21:00-08:00); 21:00-08:00 is used"),
+    ("12:00-13:00", "WARNING", "Quiet Hours 12:00-13:00 is a break inside the day"),
+])
+def test_check_reports_quiet_hours_it_cannot_use_as_written(demo_store, app, runner, setting, level, says):
+    set_quiet_hours(demo_store, setting)
+    with app.app_context():
+        output = runner.invoke(args=["check"]).output
+    assert f"{level:<7} Settings: {says}" in output
+
+
+def test_check_is_quiet_about_quiet_hours_it_can_use(demo_store, app, runner):
+    set_quiet_hours(demo_store, "8:30 pm - 8:30 am")
+    with app.app_context():
+        assert "Quiet Hours" not in runner.invoke(args=["check"]).output

@@ -34,3 +34,9 @@ def test_the_log_filter_masks_tokens_in_request_lines():
                                ("s3cr3t-value",), None)
     RedactingFilter().filter(record)
     assert "s3cr3t" not in record.getMessage() and "token=***" in record.getMessage()
+
+
+def test_dates_in_log_lines_stay_legible_while_a_phone_beside_them_is_masked():
+    assert redact("tick at 2026-11-24 15:00:00+00:00 done") == "tick at 2026-11-24 15:00:00+00:00 done"
+    assert redact("due 2026-11-24T15:00 for 2015550142") == "due 2026-11-24T15:00 for ***-***-0142"
+    assert redact("2026-11-24 201-555-0142") == "2026-11-24 ***-***-0142"

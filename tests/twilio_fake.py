@@ -3,7 +3,8 @@
 It checks what Twilio would check (the account in the path, Basic auth with the account SID
 and auth token) and answers with Twilio-shaped JSON: a message resource on success, Twilio's
 error document (code, message, more_info, status) on failure. Tests switch it into an
-outage or a specific error; it records every form body it received.
+outage or a specific error, or make it slow (`delay`: it takes the message, then answers that
+many seconds later, as a slow Twilio does); it records every form body it received.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ class TwilioFake:
         self.refused: list[dict[str, list[str]]] = []
         self.error: tuple[int, int | None, str] | None = None  # (HTTP status, Twilio code, message)
         self.bad_auth = 0
+        self.delay = 0.0  # seconds between accepting a message and answering
         self._lock = threading.Lock()
         fake = self
 
@@ -77,6 +79,8 @@ class TwilioFake:
             self.received.append(form)
             self.received_at.append(time.perf_counter())
             n = len(self.received)
+        if self.delay:
+            time.sleep(self.delay)  # the message is taken; the answer comes late (or to nobody)
         sender = form.get("From", [""])[0]
         self._answer(h, 201, {
             "sid": f"SM{n:032x}", "account_sid": self.account_sid, "to": form["To"][0], "from": sender or None,
@@ -91,11 +95,14 @@ class TwilioFake:
     @staticmethod
     def _answer(h: BaseHTTPRequestHandler, status: int, body: dict) -> None:
         data = json.dumps(body).encode()
-        h.send_response(status)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(len(data)))
-        h.end_headers()
-        h.wfile.write(data)
+        try:
+            h.send_response(status)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", str(len(data)))
+            h.end_headers()
+            h.wfile.write(data)
+        except OSError:  # the client gave up waiting (delay past its timeout)
+            pass
 
 
 def _error(code: int | None, message: str, status: int) -> dict:

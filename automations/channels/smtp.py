@@ -5,7 +5,10 @@ SMTP_URL says how to connect:
   smtps://user:pass@host:465  TLS from the first byte
   smtp://host:25              plain, no login: a local relay
 A 5xx answer about a recipient or the message is permanent; connection problems, 4xx
-answers and a refused login (fix the password and the retries go through) are not.
+answers and a refused login (fix the password and the retries go through) are not. A
+connection lost after the whole message went out (after DATA, before the server's 250) leaves
+the outcome unknown: the server may have accepted it, so notify does not send it to a lead again.
+An email to a lead waits (a passing error) while there is no public URL for its unsubscribe link.
 """
 from __future__ import annotations
 
@@ -63,6 +66,26 @@ def _one_line(text: str) -> str:
     return " ".join((text or "").split())
 
 
+class _Verdict:
+    """Mixin for smtplib.SMTP: remembers that the server said 354, i.e. the message itself is
+    being sent, so a connection lost from then on may have delivered it."""
+    message_sent = False
+
+    def getreply(self):
+        code, text = super().getreply()
+        if code == 354:
+            self.message_sent = True
+        return code, text
+
+
+class _SMTP(_Verdict, smtplib.SMTP):
+    pass
+
+
+class _SMTP_SSL(_Verdict, smtplib.SMTP_SSL):  # noqa: N801 - smtplib's own spelling
+    pass
+
+
 class SmtpChannel:
     """Sends one email per connection: messages are few, and a fresh connection never goes stale."""
 
@@ -84,6 +107,9 @@ class SmtpChannel:
     def build(self, message: Message) -> EmailMessage:
         text = message.body
         link = self.unsubscribe_url(message) if self.unsubscribe_url and message.recipient == "lead" else ""
+        if self.unsubscribe_url and message.recipient == "lead" and not link:
+            raise ChannelError("no public URL for the unsubscribe link (set LEADROUTER_PUBLIC_URL or the "
+                               "Settings tab's Public URL); the email waits")
         if link:
             if UNSUBSCRIBE in text:  # the template placed it: exactly one link, where the owner wanted it
                 text = text.replace(UNSUBSCRIBE, link, 1).replace(UNSUBSCRIBE, "")
@@ -109,6 +135,7 @@ class SmtpChannel:
             email = self.build(message)
         except ValueError as exc:  # an address the email library cannot write: retrying will not help
             raise ChannelError(f"cannot build the email ({exc})", permanent=True) from None
+        smtp = None
         try:
             with self._open() as smtp:
                 self._login(smtp)
@@ -121,7 +148,10 @@ class SmtpChannel:
             raise ChannelError(f"SMTP login refused ({exc.smtp_code})") from None
         except smtplib.SMTPResponseException as exc:
             raise ChannelError(f"SMTP server answered {exc.smtp_code}", permanent=exc.smtp_code >= 500) from None
-        except (smtplib.SMTPException, OSError) as exc:
+        except OSError as exc:  # SMTPServerDisconnected, timeouts, resets (smtplib's errors are OSErrors too)
+            if smtp is not None and smtp.message_sent:
+                raise ChannelError(f"SMTP connection lost before the server confirmed the message "
+                                   f"({type(exc).__name__})", outcome_unknown=True) from None
             raise ChannelError(f"SMTP unreachable ({type(exc).__name__})") from None
         return email["Message-ID"]
 
@@ -131,8 +161,8 @@ class SmtpChannel:
     def _open(self) -> smtplib.SMTP:
         s = self.server
         if s.implicit_tls:
-            return smtplib.SMTP_SSL(s.host, s.port, timeout=self.timeout, context=self._context())
-        return smtplib.SMTP(s.host, s.port, timeout=self.timeout)
+            return _SMTP_SSL(s.host, s.port, timeout=self.timeout, context=self._context())
+        return _SMTP(s.host, s.port, timeout=self.timeout)
 
     def _login(self, smtp: smtplib.SMTP) -> None:
         if self.server.starttls:
