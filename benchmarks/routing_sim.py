@@ -1,6 +1,6 @@
 """Replay a month of synthetic leads through each routing model, then time `decide`.
 
-    .venv/bin/python benchmarks/routing_sim.py [--leads 10000] [--samples 3000] [--seed 7] [--part 1|2|both]
+    .venv/bin/python benchmarks/routing_sim.py [--leads 10000] [--samples 3000] [--seed 7] [--part 1|2|3|all]
 
 Part 1 (outcomes): 30 producers with different close rates, speeds and lines; 30 territories
 covering ZIP 10000-10899 (10900-10999 are in none); 10,000 leads spread over 30 days. Each
@@ -16,8 +16,15 @@ Part 2 (decision time): 50 producers, 50 territories, 1,000 existing clients, 5,
 leads spread over the producers (loads precomputed with 90 days of history); the pure
 `decide` call is timed per model, wall clock and this thread's CPU time (on a machine
 shared with other work the wall p99 measures the scheduler more than the code); target
-p99 ≤ 1 ms. The config is frozen out of the garbage collector first (gc.freeze), as a
-long-running server does after start-up.
+p99 ≤ 1 ms for the decision itself. The config is frozen out of the garbage collector first
+(gc.freeze), as a long-running server does after start-up. In production each decision
+first reads the loads from the store inside the exclusive lock: Part 3 measures both.
+
+Part 3 (the hot path as production runs it): a real SQLite store with 50 producers,
+~20,000 leads assigned in the trailing 90 days (5,000 of them still open) and 10,000
+older closed leads; per decision, inside `store.exclusive()`, `store.workload(now, history)`
+(history only for the models that read it) and then `decide`, as POST /leads does. Printed
+per model: p50/p99 of workload() alone and of workload()+decide().
 """
 from __future__ import annotations
 
@@ -28,6 +35,7 @@ import heapq
 import random
 import statistics
 import sys
+import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -36,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from automations.config import AgencyConfig  # noqa: E402
 from automations.ports import ProducerLoad  # noqa: E402
-from automations.routing import decide  # noqa: E402
+from automations.routing import decide, needs_history  # noqa: E402
 from automations.routing.lines import lead_line  # noqa: E402
 from sheets_schema.demo import demo_rows  # noqa: E402
 from sheets_schema.models import Lead  # noqa: E402
@@ -61,6 +69,11 @@ CAP = 25  # the Max Active Leads variant: the lever that keeps weighted routing 
 
 def team_config(model: str, team=TEAM, territories: int = 30, clients: int = 0,
                 cap: int | None = None) -> AgencyConfig:
+    return AgencyConfig.from_rows(team_rows(model, team, territories, clients, cap))
+
+
+def team_rows(model: str, team=TEAM, territories: int = 30, clients: int = 0,
+              cap: int | None = None) -> dict[str, list[dict]]:
     rows = demo_rows(model)
     names = [t[0] for t in team]
     rows["Producers"] = [dict(name=n, role="Producer", lines=lines, active="Y", max_active_leads=str(cap or ""),
@@ -74,7 +87,7 @@ def team_config(model: str, team=TEAM, territories: int = 30, clients: int = 0,
                            for i in range(territories)]
     rows["Clients"] = [dict(name=f"Client {i}", email=f"client{i}@example.com", phone=f"+1973555{i:04d}",
                             csr="Mo Boss") for i in range(clients)]
-    return AgencyConfig.from_rows(rows)
+    return rows
 
 
 def speed_factor(minutes: float) -> float:
@@ -204,6 +217,68 @@ def print_timing(samples: int, seed: int) -> None:
         print(f"  {model:<12} {p50:>8.0f} {p99:>8.0f} {top:>8.0f} | {c50:>8.0f} {c99:>8.0f}   {verdict}")
 
 
+def print_store_timing(samples: int, seed: int) -> None:
+    from sqlalchemy import insert
+
+    from sheets_schema.sql_store import SqlStore, _encode, leads_t
+    from sheets_schema.tabs import LEADS
+
+    rng = random.Random(seed)
+    team = [(f"Producer {i:02d}", rng.choice(["Personal", "Commercial", "Personal, Commercial", "Life"]),
+             0.1 + 0.3 * rng.random(), 2 + 50 * rng.random()) for i in range(50)]
+    now = START + timedelta(days=30)
+    kinds = [k for k, _ in TYPES]
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SqlStore(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        store.init()
+        rows = []
+        for i in range(30_000):
+            recent = i < 20_000  # 20,000 in the 90-day window, the first 5,000 of them still open
+            assigned = now - timedelta(days=90 * rng.random() if recent else 90 + 275 * rng.random())
+            name, _lines, rate, minutes = team[rng.randrange(50)]
+            status = (rng.choice(["New", "Contacted", "Quoted"]) if i < 5_000
+                      else "Bound" if rng.random() < rate else "Lost")
+            contacted = status != "New" or rng.random() < 0.5
+            took = rng.expovariate(1 / minutes)
+            lead = Lead(lead_id=f"L-{100000 + i}", received_at=assigned, zip=f"{rng.randint(10000, 10999):05d}",
+                        state="NY", insurance_type=rng.choice(kinds), email=f"lead{i}@example.net",
+                        phone=f"+1908555{i % 10000:04d}", assigned_to=name, assigned_at=assigned, status=status,
+                        first_contact_at=assigned + timedelta(minutes=took) if contacted else None,
+                        response_minutes=round(took, 1) if contacted else None)
+            rows.append(_encode(LEADS, lead.to_row()))
+        with store.engine.begin() as conn:
+            conn.execute(insert(leads_t), rows)
+        store.optimize()
+        leads = synthetic_leads(samples, rng)
+        print(f"\nPart 3: store.workload() + decide() on SQLite, 50 producers, 5,000 open leads, 20,000 leads in "
+              f"the 90-day window (30,000 in all), {samples:,} decisions per model")
+        print(f"  {'model':<12} {'history':>7} | {'workload p50 ms':>15} {'p99':>6} | "
+              f"{'+decide p50 ms':>14} {'p99':>6}")
+        for model in ("round_robin", "territory", "weighted"):
+            for tab, tab_rows in team_rows(model, team, territories=50, clients=1000).items():
+                store.replace_rows(tab, tab_rows)
+            config = store.config()
+            history = needs_history(config)
+            state: dict[str, str] = {}
+            loads_ms, total_ms = [], []
+            for n, lead in enumerate(leads):
+                t0 = time.perf_counter_ns()
+                with store.exclusive():
+                    loads = store.workload(now, history)
+                    t1 = time.perf_counter_ns()
+                    decision = decide(lead, config, loads, state, now)
+                t2 = time.perf_counter_ns()
+                state.update(decision.state)
+                if n >= 10:  # warm-up: connections, statement cache, page cache
+                    loads_ms.append((t1 - t0) / 1e6)
+                    total_ms.append((t2 - t0) / 1e6)
+            w50, w99, _ = _quantiles(loads_ms)
+            t50, t99, _ = _quantiles(total_ms)
+            print(f"  {model:<12} {'yes' if history else 'no':>7} | {w50:>15.2f} {w99:>6.2f} | "
+                  f"{t50:>14.2f} {t99:>6.2f}")
+        store.close()
+
+
 def _quantiles(values: list[float]) -> tuple[float, float, float]:
     values = sorted(values)
     return statistics.median(values), values[max(0, int(len(values) * 0.99) - 1)], values[-1]
@@ -214,12 +289,16 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=10_000)
     parser.add_argument("--samples", type=int, default=3_000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--part", choices=("1", "2", "both"), default="both", help="outcomes, timing, or both")
+    parser.add_argument("--store-samples", type=int, default=300, help="decisions per model in part 3")
+    parser.add_argument("--part", choices=("1", "2", "3", "all"), default="all",
+                        help="outcomes, decide() timing, workload()+decide() on SQLite, or all")
     args = parser.parse_args()
-    if args.part in ("1", "both"):
+    if args.part in ("1", "all"):
         print_outcomes(args.leads, args.seed)
-    if args.part in ("2", "both"):
+    if args.part in ("2", "all"):
         print_timing(args.samples, args.seed)
+    if args.part in ("3", "all"):
+        print_store_timing(args.store_samples, args.seed)
 
 
 if __name__ == "__main__":

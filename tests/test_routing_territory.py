@@ -72,7 +72,7 @@ def test_when_producer_and_backup_are_both_out_the_fallback_rotates_among_produc
     assert decision.reason == ("territory: North County: Sarah M. inactive, backup David L. out until 2026-12-24; "
                                "fallback round-robin → James K., next in rotation among producers with the "
                                "Personal line")
-    assert decision.state == {POINTER: "James K."}
+    assert decision.state == {POINTER: "James K. (#2 of 6)"}
 
 
 def test_a_zip_in_no_territory_rotates_among_producers_with_the_leads_line():
@@ -124,6 +124,38 @@ def test_line_focus_breaks_ties_between_overlapping_ranges(zip_code, insurance_t
         assert why in decision.reason
     else:
         assert "also in" not in decision.reason
+
+
+BLANK_FOCUS = [territory("Whole county", "10000", "10999", "James K."),  # no Line Focus: takes any line
+               territory("Biz district", "10100", "10199", "Rachel T.", "", "Commercial")]
+
+
+@pytest.mark.parametrize("insurance_type, owner, why", [
+    # Home is Personal, which Commercial does not fit: the blank focus wins despite the wider range
+    ("Home", "James K.", "blank Line Focus takes any line; Biz district's Line Focus Commercial does not fit "
+                         "Personal"),
+    # Auto's related line is Commercial: a related focus still ranks below a blank one
+    ("Auto", "James K.", "blank Line Focus takes any line; Biz district's Line Focus Commercial is only a related "
+                         "line of Personal"),
+    # BOP is Commercial: an exact fit beats a blank focus
+    ("BOP", "Rachel T.", "Line Focus Commercial fits Commercial"),
+])
+def test_a_blank_line_focus_takes_any_line_and_beats_a_focus_that_does_not_fit(insurance_type, owner, why):
+    decision = route(agency("territory", territories=BLANK_FOCUS), "10150", insurance_type)
+    assert decision.owner == owner
+    assert decision.reason.endswith(f"; also in {'Biz district' if owner == 'James K.' else 'Whole county'}: {why})")
+
+
+def test_a_focus_that_fits_the_line_beats_a_related_one_and_a_related_one_beats_one_that_does_not_fit():
+    config = agency("territory", territories=[territory("Wide", "10000", "10999", "James K.", "", "Life"),
+                                              territory("Mid", "10100", "10499", "Rachel T.", "", "Commercial"),
+                                              territory("Narrow", "10150", "10160", "David L.", "", "Health")])
+    # Auto: Personal, related Commercial. Nobody focuses Personal: the related focus (Mid) wins over
+    # the narrower Narrow, whose Health does not fit
+    assert route(config, "10155", "Auto").owner == "Rachel T."
+    # Life: Wide fits it exactly; Narrow's Health is related; Mid's Commercial does not fit
+    decision = route(config, "10155", "Life")
+    assert decision.owner == "James K." and "also in Narrow, Mid: Line Focus Life fits Life" in decision.reason
 
 
 def test_equal_overlapping_ranges_with_the_same_focus_go_to_the_row_listed_first():

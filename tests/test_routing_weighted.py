@@ -189,3 +189,27 @@ def test_when_everyone_is_at_cap_the_weighted_model_falls_back_to_the_least_load
     loads = {"Sarah M.": load(3), "James K.": load(1), "Rachel T.": load(2), "David L.": load(2)}
     decision = route(config, loads=loads)
     assert decision.owner == "James K." and decision.fallback and "cap ignored" in decision.reason
+
+
+def test_the_factors_in_the_reason_add_up_to_the_score_shown():
+    # Sarah 15/20 bound, James 20/20 (the best): Sarah's close factor is 1 + 9 × 0.75 = 7.75.
+    # 10 × (0.3×10 + 0.35×10 + 0.25×7.75 + 0.1×6) = 90.375 -> 90.4; "close 7.8" would add up to 90.5
+    loads = {"Sarah M.": load(assigned=20, bound=15), "James K.": load(assigned=20, bound=20)}
+    decision = route(loads=loads)
+    assert decision.reason == ("weighted: Sarah M. 90.4 = capacity 10×30% + match 10×35% + close 7.75×25% + "
+                               "response 6×10% (0 open, territory+line, 15/20 bound, no data); next James K. 89.0")
+    row = next(r for r in decision.table if r["producer"] == "Sarah M.")
+    assert (row["close"], row["score"]) == ("7.75", "90.4")
+
+
+def test_the_fallback_table_names_the_winner_and_that_the_cap_was_ignored():
+    config = agency("weighted", producers={n: {"max_active_leads": "2"} for n in FOUR})
+    loads = {"Sarah M.": load(3), "James K.": load(2), "Rachel T.": load(2, last_hours_ago=1), "David L.": load(4)}
+    rows = {r["producer"]: r["verdict"] for r in route(config, loads=loads).table}
+    assert rows == {
+        "James K.": "winner: fewest open leads (2), cap ignored",
+        "Sarah M.": "at cap (3/2 open leads); cap ignored, but more open leads than James K. (3 > 2)",
+        "Rachel T.": "at cap (2/2 open leads); cap ignored, but as many open leads as James K., assigned more "
+                     "recently",
+        "David L.": "at cap (4/2 open leads); cap ignored, but more open leads than James K. (4 > 2)",
+    }

@@ -1,11 +1,15 @@
 """Round-robin: the next available producer after the last one assigned, in tab order.
 
-The pointer is the name of the last producer this model assigned. A producer back from
-time off is simply in the rotation again at their place in the tab: no catch-up burst.
-The territory model's fallback rotates with the same pointer over a narrower group.
+The pointer is the last producer this model assigned and where they stood on the tab
+("Rachel T. (#3 of 6)"): when that row is deleted or renamed, the rotation goes on from
+that place instead of restarting at the top (which would cost everyone below their turn).
+A producer back from time off is simply in the rotation again at their place in the tab:
+no catch-up burst. The territory model's fallback rotates with the same pointer over a
+narrower group.
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 from functools import partial
 from typing import Iterable
@@ -18,14 +22,41 @@ from .availability import NO_LOAD, Screen, screen
 from .decision import Decision
 
 POINTER = "round_robin_pointer"
+_POSITION = re.compile(r"(.*) \(#(\d+) of (\d+)\)")
+
+
+def pointer(roster: list[Producer], chosen: Producer) -> str:
+    """The pointer to save after `chosen` got a lead: 'Rachel T. (#3 of 6)'."""
+    position = next((i for i, p in enumerate(roster) if p.name == chosen.name), 0)
+    return f"{chosen.name} (#{position + 1} of {len(roster)})"
+
+
+def read_pointer(text: str) -> tuple[str, int | None, int | None]:
+    """(name, 1-based position, roster size) of a saved pointer; a bare name (older pointers) has no position."""
+    match = _POSITION.fullmatch(text or "")
+    if match is None:
+        return (text or "").strip(), None, None
+    return match.group(1), int(match.group(2)), int(match.group(3))
+
+
+def _start(roster: list[Producer], last: str) -> int:
+    """Where the rotation resumes: after the pointer's producer, or at their old place when they are gone."""
+    name, position, size = read_pointer(last)
+    names = [p.name for p in roster]
+    if name in names:
+        return names.index(name) + 1
+    if position is None or not roster:
+        return 0
+    # a deleted row: the next producer moved up into its place; a renamed one still holds it
+    start = position - 1 if size is not None and len(roster) < size else position
+    return start if start < len(roster) else 0
 
 
 def next_in_rotation(roster: list[Producer], eligible: Iterable[Producer],
                      last: str) -> tuple[Producer | None, list[Producer]]:
-    """The first eligible producer after `last` in tab order, and those passed over on the way."""
+    """The first eligible producer after the pointer `last` in tab order, and those passed over on the way."""
     allowed = {p.name for p in eligible}
-    names = [p.name for p in roster]
-    start = names.index(last) + 1 if last in names else 0
+    start = _start(roster, last)
     order = roster[start:] + roster[:start]
     for i, p in enumerate(order):
         if p.name in allowed:
@@ -43,12 +74,18 @@ def route(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerLoad], stat
     chosen, passed = next_in_rotation(roster, result.available, last)
     skipped = [f"{p.name} ({result.why_not(p.name)})" for p in passed
                if result.why_not(p.name) and p.role == "Producer"]
-    after = f" after {last}" if any(p.name == last for p in roster) else ""
+    name, position, _ = read_pointer(last)
+    if any(p.name == name for p in roster):
+        after = f" after {name}"
+    elif position is not None:
+        after = f" from #{position}, where {name} stood (no longer on the Producers tab)"
+    else:
+        after = ""
     reason = f"{model}: {chosen.name} is next in rotation{after}"
     if skipped:
         reason += "; skipped " + ", ".join(skipped)
     table = partial(rotation_table, roster, result, loads, chosen)
-    return Decision(chosen.name, reason, model, table, {POINTER: chosen.name})
+    return Decision(chosen.name, reason, model, table, {POINTER: pointer(roster, chosen)})
 
 
 def rotation_table(roster: list[Producer], result: Screen, loads: dict[str, ProducerLoad],

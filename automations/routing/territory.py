@@ -1,8 +1,9 @@
 """Territory routing: the lead's ZIP picks a territory; its producer, else its backup, owns the lead.
 
 Ranges are inclusive ZIP text ranges ('10001'-'10099'). When ranges overlap, the territory
-whose Line Focus covers the lead's line wins, then one whose focus is a related line,
-then the narrower range, then the row listed first. If a territory's producer is
+whose Line Focus covers the lead's line wins; a blank Line Focus takes any line, so it comes
+next; then a focus that is only a related line; a focus that excludes the line comes last.
+Equal there, the narrower range wins, then the row listed first. If a territory's producer is
 unavailable its Backup (or, when blank, the producer's own Backup on the Producers tab)
 takes the lead, and the reason says so. When nobody in any matching territory can take
 it, or the ZIP is in no range, Settings' "Territory Fallback" decides: a producer's name,
@@ -22,11 +23,13 @@ from ..ports import ProducerLoad
 from .availability import NO_LOAD, Screen, screen
 from .decision import Decision
 from .lines import LeadLine, covers, lead_line
-from .round_robin import POINTER, next_in_rotation
+from .round_robin import POINTER, next_in_rotation, pointer
 
 ROTATION_WORDS = {"", "round_robin", "rotation", "roundrobin"}
 _ZIP = re.compile(r"\s*(\d{3,5})(?:\.0+)?(?:-\d{4})?\s*")  # '02134', '2134' (a numeric cell), '10001-1234'
-_LEVEL_RANK = {"line": 0, "related": 1, "none": 2}
+# how a Line Focus fits the lead's line, best first: the line itself, blank (any line), a related
+# line, none of them
+FOCUS_RANK = {"line": 0, "any": 1, "related": 2, "none": 3}
 
 
 @dataclass(frozen=True)
@@ -69,12 +72,17 @@ def _range(zip_from: str, zip_to: str) -> ZipRange | None:
 class Hit:
     territory: Territory
     range: ZipRange
-    focus: str  # how its Line Focus fits the lead: line | related | none
+    focus: str  # how its Line Focus fits the lead: line | any (blank focus) | related | none
     index: int  # row in the tab
 
     @property
     def rank(self) -> tuple[int, int, int]:
-        return _LEVEL_RANK[self.focus], self.range.width, self.index
+        return FOCUS_RANK[self.focus], self.range.width, self.index
+
+
+def focus_fit(focus: list[str], line: LeadLine) -> str:
+    """How a territory's Line Focus fits the lead's line; a blank focus takes any line."""
+    return line.level(focus) if focus else "any"
 
 
 def containing(zip_code: str, config: AgencyConfig, line: LeadLine) -> list[Hit]:
@@ -86,27 +94,54 @@ def containing(zip_code: str, config: AgencyConfig, line: LeadLine) -> list[Hit]
     for i, t in enumerate(config.territories):
         r = zip_range(t)
         if r is not None and z in r:
-            hits.append(Hit(t, r, line.level(t.line_focus), i))
+            hits.append(Hit(t, r, focus_fit(t.line_focus, line), i))
     return sorted(hits, key=lambda h: h.rank)
 
 
 def why_ahead(first: Hit, other: Hit, line: LeadLine) -> str:
     if first.focus != other.focus:
-        return f"Line Focus {' + '.join(first.territory.line_focus)} fits {line.line or 'the lead'}"
+        text = _focus_text(first, line)
+        return text if first.focus == "line" else f"{text}; {other.territory.territory}'s {_focus_text(other, line)}"
     if first.range.width != other.range.width:
         return "narrower range"
     return "listed first"
 
 
-def territory_backup(lead: Lead, config: AgencyConfig, owner: str) -> str:
-    """Who backs `owner` up for this lead: the Backup of the owner's territory holding the lead's
-    ZIP, else the owner's own Backup on the Producers tab ('' when none)."""
+def _focus_text(hit: Hit, line: LeadLine) -> str:
+    focus, what = " + ".join(hit.territory.line_focus), line.line or "the lead's line"
+    return {"line": f"Line Focus {focus} fits {what}",
+            "any": "blank Line Focus takes any line",
+            "related": f"Line Focus {focus} is only a related line of {what}",
+            "none": f"Line Focus {focus} does not fit {what}"}[hit.focus]
+
+
+def backup_candidates(lead: Lead, config: AgencyConfig, owner: str) -> list[tuple[str, str]]:
+    """Who may back `owner` up for this lead, in the order to try: (name, where it comes from).
+
+    The Backup of the owner's own territory holding the lead's ZIP, then the Backup of the
+    territory the ZIP routes to (the lead's territory, whoever owns the lead now: round
+    robin gives leads to people outside their territory), then the owner's own Backup on
+    the Producers tab. Never the owner; each name once.
+    """
     wanted = owner.strip().lower()
-    for hit in containing(lead.zip, config, lead_line(lead, config)):
-        if hit.territory.producer.strip().lower() == wanted and hit.territory.backup.strip():
-            return hit.territory.backup.strip()
-    person = config.producer(owner)
-    return person.backup.strip() if person else ""
+    hits = containing(lead.zip, config, lead_line(lead, config))
+    own = [h for h in hits if h.territory.producer.strip().lower() == wanted]
+    found = [(h.territory.backup.strip(), f"{h.territory.territory} backup") for h in (*own, *hits[:1])]
+    person = config.producer(owner) if owner.strip() else None
+    if person is not None:
+        found.append((person.backup.strip(), f"{person.name}'s backup"))
+    out, seen = [], {wanted}
+    for name, where in found:
+        if name and name.lower() not in seen:
+            seen.add(name.lower())
+            out.append((name, where))
+    return out
+
+
+def territory_backup(lead: Lead, config: AgencyConfig, owner: str) -> str:
+    """The first backup to try for `owner` on this lead ('' when none); see backup_candidates."""
+    candidates = backup_candidates(lead, config, owner)
+    return candidates[0][0] if candidates else ""
 
 
 def route(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerLoad], state: dict[str, str],
@@ -163,7 +198,7 @@ def _fallback(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerLoad], 
     writers = {p.name for p in with_line}  # by name: comparing pydantic rows field by field is slow
     no_line = {p.name: f"does not write {line.line}" for p in result.available if writers and p.name not in writers}
     table = partial(_table, chosen, config, result, loads, hits, line, no_line, rotation=True)
-    return Decision(chosen.name, reason, model, table, {POINTER: chosen.name})
+    return Decision(chosen.name, reason, model, table, {POINTER: pointer(list(config.producers), chosen)})
 
 
 def _why_not(p: Producer | None, name: str, result: Screen) -> str:

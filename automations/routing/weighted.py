@@ -9,7 +9,12 @@ score = 10 × Σ weight% × factor, with factors on a 1-10 scale (DESIGN.md "Exa
 - response: mean business minutes to first contact through the response bands; no data →
   the mean of the other candidates' response factors; nobody with data → 6.
 Ties (equal to 1e-9) go to the least recently assigned, then to tab order. The displayed
-score is rounded to one decimal; comparisons use the exact value.
+score is rounded to one decimal; comparisons use the exact value. Factors are shown with as
+many decimals as it takes (up to 4) for the reason's arithmetic to give the score shown.
+
+A producer back from time off has few or no open leads, so capacity scores them high and
+they win more of the next leads until their load matches the team's: by design (capacity
+is what spreads work), not a catch-up burst. Max Active Leads bounds it.
 
 `capacity_score` and `best_with_line` serve the 30-minute reassignment too.
 """
@@ -203,16 +208,27 @@ def show(x: float, places: int = 1) -> str:
     return f"{math.floor(round(round(x, 9) * scale, 6) + 0.5) / scale:.{places}f}"
 
 
-def num(x: float) -> str:
-    """8 -> '8', 8.44 -> '8.4' (factors as people read them)."""
-    text = show(x)
-    return text[:-2] if text.endswith(".0") else text
+def num(x: float, places: int = 1) -> str:
+    """8 -> '8', 8.44 -> '8.4', 7.75 -> '7.8' (or '7.75' with places=2): factors as people read them."""
+    text = show(x, places)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def factor_texts(factors: dict[str, float], weights, total: float) -> dict[str, str]:
+    """The factors as shown, with the fewest decimals (1 to 4) whose weighted sum rounds to the
+    score shown: 'close 7.8' for 7.75 would add up to 84.5 next to a displayed 84.4."""
+    for places in (1, 2, 3, 4):
+        texts = {f: num(v, places) for f, v in factors.items()}
+        if show(10 * sum(weights[f] / 100 * float(texts[f]) for f in factors)) == show(total):
+            break
+    return texts
 
 
 def explain(scores: list[Score], rules: ScoringRules) -> str:
     """'Sarah M. 86.0 = capacity 8×30% + match 10×35% + close 8.4×25% + response 10×10% (...)'."""
     top = scores[0]
-    terms = " + ".join(f"{LABELS[f]} {num(v)}×{rules.weights[f]:g}%" for f, v in top.factors.items())
+    shown = factor_texts(top.factors, rules.weights, top.total)
+    terms = " + ".join(f"{LABELS[f]} {shown[f]}×{rules.weights[f]:g}%" for f in top.factors)
     notes = ", ".join(top.notes.values())
     text = f"{top.producer.name} {show(top.total)} = {terms} ({notes})"
     if len(scores) > 1:
@@ -251,10 +267,13 @@ def score_table(scores: list[Score], config: AgencyConfig, excluded: dict[str, s
                 loads: dict[str, ProducerLoad], rules: ScoringRules) -> tuple[dict, ...]:
     """All producers: factors and score for candidates, why not for the others; best first."""
     top = scores[0]
-    rows = [{"producer": s.producer.name, "open": s.load.active,
-             "capacity": num(s.factors["capacity"]), "match": num(s.factors["specialization"]),
-             "close": num(s.factors["close_rate"]), "response": num(s.factors["response_time"]),
-             "score": show(s.total), "verdict": verdict(s, top, rules)} for s in scores]
+    rows = []
+    for s in scores:
+        shown = factor_texts(s.factors, rules.weights, s.total)
+        rows.append({"producer": s.producer.name, "open": s.load.active,
+                     "capacity": shown["capacity"], "match": shown["specialization"],
+                     "close": shown["close_rate"], "response": shown["response_time"],
+                     "score": show(s.total), "verdict": verdict(s, top, rules)})
     scored = {s.producer.name for s in scores}
     for p in config.producers:
         if p.role == "Producer" and p.name not in scored:

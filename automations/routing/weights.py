@@ -4,10 +4,11 @@ Rows: capacity, specialization, close_rate, response_time, each with a Weight (%
 for capacity and response_time, bands written 'limit:score' with exclusive upper limits:
 "5:10, 10:8, 15:6, 20:4, *:2" means fewer than 5 active leads score 10, 5-9 score 8 ...
 and anything else 2. Specialization's bands name its four levels
-("territory+line:10, line:8, related:6, none:4"). A blank or unreadable cell keeps the
-guide's default; `leadrouter check` says which cells were unreadable. Weights that do not
-sum to 100 are used as written (the ranking does not change with the scale) and `check`
-reports them as an error.
+("territory+line:10, line:8, related:6, none:4"). Scores are on the factors' 1-10 scale. A
+blank or unreadable cell, or a score outside 1-10, keeps the guide's default; a factor listed
+twice uses its first row (as the Lines tab does); `leadrouter check` names each of these.
+Weights that do not sum to 100 are used as written (the ranking does not change with the
+scale) and `check` reports them as an error.
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ DEFAULT_CAPACITY: tuple[Band, ...] = ((5, 10), (10, 8), (15, 6), (20, 4), (math.
 DEFAULT_RESPONSE: tuple[Band, ...] = ((5, 10), (15, 8), (30, 6), (60, 4), (math.inf, 2))
 MATCH_LEVELS = ("territory+line", "line", "related", "none")
 DEFAULT_MATCH = {"territory+line": 10.0, "line": 8.0, "related": 6.0, "none": 4.0}
+SCORE_RANGE = (1.0, 10.0)  # every factor's scale
 MIN_HISTORY = 10  # assigned leads in the window before a producer's own close rate counts
 NO_RESPONSE_DATA = 6.0  # response factor when no candidate has any response data
 
@@ -45,7 +47,8 @@ def factor_key(name: str) -> str | None:
 
 
 def parse_bands(text: str) -> tuple[tuple[Band, ...], list[str]]:
-    """'5:10, 10:8, *:2' -> ((5, 10), (10, 8), (inf, 2)) sorted by limit, plus unreadable parts."""
+    """'5:10, 10:8, *:2' -> ((5, 10), (10, 8), (inf, 2)) sorted by limit, plus unreadable parts
+    (a score outside 1-10 is one: it would push the 0-100 score off its scale)."""
     bands: list[Band] = []
     bad: list[str] = []
     for part in str(text or "").replace(";", ",").split(","):
@@ -59,12 +62,16 @@ def parse_bands(text: str) -> tuple[tuple[Band, ...], list[str]]:
         except ValueError:
             bad.append(part)
             continue
-        if not sep or not math.isfinite(value) or math.isnan(bound):
+        if not sep or not math.isfinite(value) or math.isnan(bound) or not _in_range(value):
             bad.append(part)
             continue
         bands.append((bound, value))
     bands.sort(key=lambda b: b[0])
     return tuple(bands), bad
+
+
+def _in_range(score: float) -> bool:
+    return SCORE_RANGE[0] <= score <= SCORE_RANGE[1]
 
 
 def band_score(value: float, bands: tuple[Band, ...]) -> float:
@@ -101,11 +108,16 @@ def _parse(rows: tuple[tuple[str, float | None, str], ...]) -> ScoringRules:
     capacity, response = DEFAULT_CAPACITY, DEFAULT_RESPONSE
     match = dict(DEFAULT_MATCH)
     problems: list[str] = []
+    first: dict[str, str] = {}  # factor -> the name of the row that set it
     for name, weight, text in rows:
         factor = factor_key(name)
         if factor is None:
             problems.append(f"unknown factor {name!r} (known: {', '.join(FACTORS)})")
             continue
+        if factor in first:
+            problems.append(f"{factor}: listed twice ({first[factor]!r} and {name!r}); the first row is used")
+            continue
+        first[factor] = name
         if weight is not None and math.isfinite(weight) and weight >= 0:
             weights[factor] = weight
         elif weight is not None:
@@ -124,7 +136,7 @@ def _parse(rows: tuple[tuple[str, float | None, str], ...]) -> ScoringRules:
             else:
                 bad = bad or [text]
         if bad:
-            problems.append(f"{factor}: unreadable band(s) {', '.join(bad)}")
+            problems.append(f"{factor}: unreadable band(s) {', '.join(bad)} (write limit:score, scores 1-10)")
     return ScoringRules(MappingProxyType(weights), capacity, response, MappingProxyType(match), tuple(problems))
 
 
@@ -140,7 +152,7 @@ def _match_scores(text: str) -> tuple[dict[str, float], list[str]]:
             value = float(score)
         except ValueError:
             value = math.nan
-        if level not in MATCH_LEVELS or not math.isfinite(value):
+        if level not in MATCH_LEVELS or not math.isfinite(value) or not _in_range(value):
             bad.append(part.strip())
         else:
             scores[level] = value
