@@ -72,6 +72,11 @@ class Store(ABC):
     def leads(self, since: datetime | None = None) -> list[Lead]:
         """Leads received at or after `since` (all when None), oldest first."""
 
+    def lead_statuses(self, since: datetime | None = None) -> dict[str, tuple[datetime, str]]:
+        """Lead ID -> (Received At, Status) of the leads received since `since`: what the tick's
+        status sweep compares. A store may answer with a narrow query instead of whole leads."""
+        return {lead.lead_id: (lead.received_at, lead.status) for lead in self.leads(since)}
+
     # ---- activity / journal ----------------------------------------------------
     @abstractmethod
     def add_activity(self, events: Iterable[Activity]) -> None: ...
@@ -175,6 +180,18 @@ class Store(ABC):
     def queued(self, lead_id: str) -> bool:
         """True while a lead is kept locally because the store could not be reached (HTTP 202)."""
         return False
+
+    def hold_worker_lease(self, holder: str, now: datetime, seconds: float) -> bool:
+        """May `holder` run the scheduler, whichever host it is on? (Taken or renewed for `seconds`.)
+
+        For a store whose private state is not shared by every host (the Google Sheets store keeps
+        a journal per host, so it keeps this lease in the spreadsheet). A store whose state every
+        worker shares answers True: the scheduler's lease in `set_state` is enough there.
+        """
+        return True
+
+    def drop_worker_lease(self, holder: str, now: datetime) -> None:
+        """A worker that stops lets go, so another takes over at once instead of after expiry."""
 
     def close(self) -> None:
         """Release connections."""

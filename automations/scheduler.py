@@ -4,8 +4,14 @@ It runs in `leadrouter serve` (next to the web app, one process) and in `leadrou
 worker` (the Procfile's worker), never inside gunicorn's web workers. When several
 workers run, a lease in the store's state (taken inside `store.exclusive()`: BEGIN
 IMMEDIATE on SQLite, an advisory lock on PostgreSQL) lets one tick at a time; a worker
-that dies holding it is replaced when the lease expires. Ticks are idempotent anyway
-(claims in the Activity log), so the lease saves work, not correctness.
+that dies holding it is replaced when the lease expires. On SQL, ticks are idempotent
+anyway (claims in the Activity log), so that lease saves work, not correctness.
+
+A store whose state is not shared by every host (Google Sheets: a journal per host, so
+claims are per host too) also keeps a worker lease of its own (`Store.hold_worker_lease`,
+in the spreadsheet): a worker on another host stands by, saying so once in its log, and
+takes over when the holder stops or its lease runs out. That lease is kept between ticks
+and let go only when the worker stops.
 """
 from __future__ import annotations
 
@@ -48,13 +54,20 @@ class TickLease:
             if holder and holder != self.holder and until is not None and until > now:
                 return False
             self.store.set_state(LEASE, f"{self.holder}|{(now + timedelta(seconds=self.seconds)).isoformat()}")
+        if not self.store.hold_worker_lease(self.holder, now, self.seconds):
+            self.release(between_ticks=True)
+            return False
         return True
 
-    def release(self) -> None:
+    def release(self, *, between_ticks: bool = False) -> None:
+        """Let go. `between_ticks`: only the lease in the store's state; the worker lease is kept
+        (renewed by the next tick) until the worker stops."""
         with self.store.exclusive():
             holder, _ = self._read()
             if holder == self.holder:
                 self.store.set_state(LEASE, "")
+        if not between_ticks:
+            self.store.drop_worker_lease(self.holder, self.clock.now())
 
     def _read(self) -> tuple[str, datetime | None]:
         holder, _, until = (self.store.get_state(LEASE) or "").partition("|")
@@ -69,7 +82,7 @@ def tick_once(store: Store, notifier: Notifier, clock: Clock, lease: TickLease,
     try:
         return run_tick(store, notifier, clock, config)
     finally:
-        lease.release()
+        lease.release(between_ticks=True)
 
 
 class SpeedClock:
@@ -125,6 +138,11 @@ class SpeedClock:
             log.info("Tick Seconds is now %g", wanted)
 
     def shutdown(self, wait: bool = True) -> None:
-        """Stop scheduling; with wait=True the tick in hand finishes first (SIGTERM)."""
+        """Stop scheduling; with wait=True the tick in hand finishes first (SIGTERM). Then the
+        worker lease is let go, so that a standby worker takes over at its next tick."""
         if self.scheduler.running:
             self.scheduler.shutdown(wait=wait)
+        try:
+            self.lease.release()
+        except Exception:  # noqa: BLE001 - the store may be down; the lease then simply expires
+            log.warning("could not let go of the tick lease; it expires in %g s", self.lease.seconds)

@@ -1,7 +1,10 @@
 """Google Sheets backend under a slow Google: 300 ms per API call (the fake Sheets API on loopback).
 
 Prints form response time p50/p99 (target <= 1 s), time from post to the owner's
-notification (target <= 2 s), and API calls per lead and per tick.
+notification (target <= 2 s), and API calls per lead and per tick; then the same figures
+during an outage, a 429 storm (every append refused) and an append hang (Google takes 5 s
+to answer each append); and whether each lead ended up in the sheet exactly once. Backoff
+waits are real sleeps here.
 
     .venv/bin/python benchmarks/sheets.py [--leads 30] [--latency 0.3] [--concurrency 4]
 """
@@ -14,6 +17,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,7 +31,7 @@ from app import create_app  # noqa: E402
 from automations.clock import FrozenClock  # noqa: E402
 from sheets_schema.demo import demo_rows  # noqa: E402
 from tests.fake_sheets_api import FakeSheets  # noqa: E402
-from tests.gsheets_fixtures import Waits, make_store, write_service_account  # noqa: E402
+from tests.gsheets_fixtures import make_store, write_service_account  # noqa: E402
 
 
 class TimedNotifier:
@@ -64,8 +68,9 @@ def main() -> None:
                                            serialization.PublicFormat.SubjectPublicKeyInfo).decode()
     workdir = Path(tempfile.mkdtemp(prefix="leadrouter-bench-"))
     fake = FakeSheets("1BenchSpreadsheet", public_key_pem=public).start()
+    clock = FrozenClock(datetime(2026, 11, 24, 15, 0, tzinfo=timezone.utc))
     store = make_store(fake, write_service_account(workdir / "sa.json", private, fake.token_uri),
-                       workdir / "journal.db", Waits())
+                       workdir / "journal.db", time.sleep, clock=clock)
     try:
         store.init()
         for tab, rows in demo_rows().items():
@@ -73,7 +78,6 @@ def main() -> None:
         store.refresh()
         fake.latency = args.latency
         notifier = TimedNotifier()
-        clock = FrozenClock(datetime(2026, 11, 24, 15, 0, tzinfo=timezone.utc))
         app = create_app({"TESTING": True}, store=store, clock=clock, notifier=notifier)  # sends on a pool
         client = app.test_client()
 
@@ -106,6 +110,20 @@ def main() -> None:
         store.refresh()
         calls_recovery = fake.count(since=mark)
         in_sheet = sum(1 for r in fake.records("Leads") if r["Lead ID"] in {lead_id for lead_id, *_ in outage})
+
+        fake.fail_next(20, 429, kind="values.append")  # quota: Google refuses every append for a while
+        storm = [post(i) for i in range(3000, 3010)]
+        app.extensions["leadrouter"].drain()
+        fake.slow_next("values.append", 5.0, count=10)  # Google takes 5 s over each append (it lands then)
+        hang = [post(i) for i in range(4000, 4010)]
+        app.extensions["leadrouter"].drain()
+        fake.wait_idle(30)
+        clock.advance(seconds=61)  # past the grace period of the appends we gave up on
+        store.refresh()
+        store.refresh()
+        counts = Counter(r["Lead ID"] for r in fake.records("Leads"))
+        once = {label: sum(1 for lead_id, *_ in rows if counts[lead_id] == 1)
+                for label, rows in (("storm", storm), ("hang", hang))}
     finally:
         store.close()
         fake.stop()
@@ -125,6 +143,14 @@ def main() -> None:
     print(f"  during an outage: statuses {sorted({code for *_, code in outage})}, form response p50 "
           f"{statistics.median(times):.3f} s, owner's text p50 {statistics.median(notify):.3f} s; "
           f"after it, {in_sheet} of {len(outage)} queued leads written in {calls_recovery} API calls")
+    for label, rows in (("429 storm (every append refused)", storm), ("append hang (5 s per append)", hang)):
+        times = [t for _, _, t, _ in rows]
+        notify = [notifier.sent[lead_id] - start for lead_id, start, _, _ in rows if lead_id in notifier.sent]
+        key = "storm" if "storm" in label else "hang"
+        print(f"  {label}: statuses {sorted({code for *_, code in rows})}, form response p50 "
+              f"{statistics.median(times):.3f} s  max {max(times):.3f} s | owner's text p50 "
+              f"{statistics.median(notify):.3f} s  max {max(notify):.3f} s; in the sheet exactly once afterwards: "
+              f"{once[key]} of {len(rows)}")
     print(f"  API calls per new lead: {calls_posts / len(results):.2f}  (target <= 1 write)")
     print(f"  API calls per tick: {calls_busy_tick} after the burst (1 read + 1 batched write), "
           f"{calls_idle_tick} when idle  (quota 60/min; a 30 s tick uses {2 * calls_idle_tick}/min idle)")

@@ -1,11 +1,15 @@
 """The Sheets v4 calls leadrouter makes, through gspread's HTTP client, with our retry policy.
 
 gspread's own BackOffHTTPClient is not meant for production (its counter is shared across
-instances), so the policy lives here (tenacity, keyed on `APIError.code`):
+instances), so the policy lives here (tenacity, keyed on the HTTP status):
 - 429 means the request was refused before it ran: always safe to retry after a wait.
 - 5xx and timeouts may have been applied: reads and idempotent writes are retried, an
   append is not (`SheetsUnavailable.uncertain` tells the caller to look for it first).
+  Google's front end answers some 502/504s with an HTML page, on which gspread sets
+  `APIError.code = -1`: the status is then taken from the response itself.
 - other 4xx (not shared, tab deleted, bad range) are not retried.
+- the append on the form's request path has a time budget instead (`append(budget=...)`):
+  one short retry after a 429 at most, then the caller keeps the lead in its outbox.
 Waits are injectable (`sleep=`) so tests move on without sleeping.
 
 The endpoint can be pointed elsewhere (LEADROUTER_SHEETS_API, for emulators and tests):
@@ -39,12 +43,18 @@ READ = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIA
 
 
 class SheetsUnavailable(StoreUnavailable):
-    """The sheet could not be read or written. `uncertain`: a write may have landed anyway."""
+    """The sheet could not be read or written. `uncertain`: a write may have landed anyway.
+
+    `in_flight`: it may even still be running at Google (we gave up waiting, or a gateway did:
+    a timeout, a dropped connection, a 502/504), so a read taken right now may not show it yet.
+    A 500/503 is Google's own answer: whatever it did is done, a read from now on shows it.
+    """
 
     def __init__(self, message: str, *, code: int | None = None, uncertain: bool = False) -> None:
         super().__init__(message)
         self.code = code
         self.uncertain = uncertain
+        self.in_flight = uncertain and (code is None or code in (502, 504))
 
 
 class RebaseAdapter(HTTPAdapter):
@@ -60,8 +70,24 @@ class RebaseAdapter(HTTPAdapter):
         return super().send(request, *args, **kwargs)
 
 
+HOT_RETRY_WAIT = 0.15  # the one retry after a 429 on the form's request path waits this long
+HOT_MIN_ATTEMPT = 0.2  # an attempt with less time than this left is not worth sending
+
+
 def _code(exc: BaseException) -> int | None:
-    return exc.code if isinstance(exc, APIError) else None
+    """The HTTP status of a failed call: gspread's code, else (an HTML error page) the response's."""
+    if not isinstance(exc, APIError):
+        return None
+    if isinstance(exc.code, int) and 100 <= exc.code < 600:
+        return exc.code
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """Failed before a byte reached Google (no connection): certainly not applied."""
+    return isinstance(exc, requests.ConnectTimeout) or (
+        isinstance(exc, requests.ConnectionError) and "NewConnectionError" in repr(exc.args))
 
 
 def _refused(exc: BaseException) -> bool:
@@ -106,14 +132,12 @@ class SheetsApi:
         try:
             return retrying(fn)
         except (APIError, requests.RequestException, auth_errors.GoogleAuthError) as exc:
-            code = _code(exc)
-            uncertain = not idempotent and not _refused(exc) and (code is None or code >= 500)
-            raise SheetsUnavailable(f"Sheets {what} failed: {_describe(exc)}", code=code,
-                                    uncertain=uncertain) from exc
+            raise _unavailable(what, exc, idempotent) from exc
 
     # ---- calls ----
-    def metadata(self) -> dict[str, Any]:
-        return self._call("get", lambda: self.http.fetch_sheet_metadata(self.spreadsheet_id), idempotent=True)
+    def metadata(self, attempts: int | None = None) -> dict[str, Any]:
+        return self._call("get", lambda: self.http.fetch_sheet_metadata(self.spreadsheet_id), idempotent=True,
+                          attempts=attempts)
 
     def batch_get(self, ranges: list[str], attempts: int | None = None) -> list[list[list[Any]]]:
         """values.batchGet, unformatted (ZIP '02134' stays text, times come back as serial numbers)."""
@@ -127,21 +151,38 @@ class SheetsApi:
                             idempotent=True)
         return answer.get("values", [])
 
-    def append(self, a1: str, rows: list[list[Any]], attempts: int | None = None) -> dict[str, Any]:
+    def append(self, a1: str, rows: list[list[Any]], attempts: int | None = None, *,
+               budget: float | None = None) -> dict[str, Any]:
         """values.append, RAW, inserting rows. Not idempotent: only 429s are retried here.
 
-        It is on the form's request path, so it has its own short timeout (a hanging Google
-        must not hold the form for long: the lead waits in the outbox instead).
+        On the form's request path pass `budget` (seconds, waits included): a slow or refusing
+        Google must not hold the form, the lead waits in the outbox instead. Within the budget
+        there is at most one short retry after a 429; each attempt's timeout is what is left.
         """
         params = {"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS", "includeValuesInResponse": "false"}
         url = SPREADSHEET_VALUES_APPEND_URL % (self.spreadsheet_id, quote(a1))
 
-        def go() -> dict[str, Any]:
-            response = self.http.session.post(url, params=params, json={"values": rows}, timeout=self.append_timeout)
+        def go(timeout: float) -> dict[str, Any]:
+            response = self.http.session.post(url, params=params, json={"values": rows}, timeout=timeout)
             if not response.ok:
                 raise APIError(response)
             return response.json()
-        return self._call("values.append", go, idempotent=False, attempts=attempts)
+        if budget is None:
+            return self._call("values.append", lambda: go(self.append_timeout), idempotent=False, attempts=attempts)
+        started, waited, tries = time.monotonic(), 0.0, attempts or 2
+        for attempt in range(1, tries + 1):
+            left = budget - (time.monotonic() - started) - waited
+            try:
+                return go(max(0.05, min(self.append_timeout, left)))
+            except (APIError, requests.RequestException, auth_errors.GoogleAuthError) as exc:
+                left = budget - (time.monotonic() - started) - waited
+                if attempt < tries and _refused(exc) and left - HOT_RETRY_WAIT >= HOT_MIN_ATTEMPT:
+                    log.warning("Sheets values.append refused (%s); one short retry", _describe(exc))
+                    self.sleep(HOT_RETRY_WAIT)
+                    waited += HOT_RETRY_WAIT
+                    continue
+                raise _unavailable("values.append", exc, idempotent=False) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def batch_update(self, requests_: list[dict[str, Any]], *, idempotent: bool) -> dict[str, Any]:
         return self._call("batchUpdate", lambda: self.http.batch_update(self.spreadsheet_id, {"requests": requests_}),
@@ -156,7 +197,16 @@ class SheetsApi:
         self.http.session.close()
 
 
+def _unavailable(what: str, exc: BaseException, idempotent: bool) -> SheetsUnavailable:
+    code = _code(exc)
+    uncertain = (not idempotent and not _refused(exc) and not _never_sent(exc)
+                 and (code is None or code >= 500))
+    return SheetsUnavailable(f"Sheets {what} failed: {_describe(exc)}", code=code, uncertain=uncertain)
+
+
 def _describe(exc: BaseException | None) -> str:
     if isinstance(exc, APIError):
+        if _code(exc) != exc.code:  # an HTML error page: its text is markup, not a message
+            return f"{_code(exc)} (an HTML error page from Google's front end)"
         return f"{exc.code} {exc.error.get('status', '')}: {str(exc.error.get('message', ''))[:200]}"
     return type(exc).__name__ if exc else "unknown error"

@@ -24,6 +24,17 @@ EPOCH = datetime(1899, 12, 30)
 DAY = timedelta(days=1)
 PROTECTION_TAG = "leadrouter:"
 
+# A hidden tab of the service's own: the tick lease shared by workers on different hosts
+# (A1 a label, B1 the holder, C1 until when, ISO 8601). People have no reason to open it.
+LEASE_TAB = "leadrouter"
+LEASE_RANGE = f"'{LEASE_TAB}'!A1:C1"
+LEASE_LABEL = "Tick lease (written by leadrouter; leave it alone)"
+
+# Facts about the spreadsheet itself that a Google Sheets store adds to the Settings it hands
+# out (never written to the Settings tab), so that `leadrouter check` can judge them.
+SHEET_TIME_ZONE = "Spreadsheet Time Zone"
+SHEET_MISSING_COLUMNS = "Spreadsheet Missing Columns"  # "Leads: Status, Assigned To | Activity: Key"
+
 NUMBER_FORMATS: dict[str, dict[str, str]] = {
     "datetime": {"type": "DATE_TIME", "pattern": "yyyy-mm-dd hh:mm"},
     "date": {"type": "DATE", "pattern": "yyyy-mm-dd"},
@@ -71,6 +82,10 @@ class Headers:
 
     def missing(self, tab: Tab) -> list[Column]:
         return [c for c in tab.columns if self.index(c) is None]
+
+    def first_used(self) -> int:
+        """The first column with a header: where Google's append puts a row's first value."""
+        return next((i for i, h in enumerate(self.cells) if h.strip()), 0)
 
 
 @lru_cache(maxsize=4096)

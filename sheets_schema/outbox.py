@@ -6,6 +6,10 @@ by the next drain, also after a restart. An operation is claimed before it is se
 (pending -> inflight, a conditional update), so two threads or processes never send the
 same one; an inflight claim older than its lease (the sender died) becomes due again.
 
+An append that timed out (or that a gateway gave up on) may still be landing: it is released
+with the time it became uncertain (`uncertain_at`), and the drain appends it again only from
+a read of the sheet taken a grace period later, when Google has long finished with it.
+
 Epochs make the local replica of the Leads tab safe to rebuild from a snapshot: each
 snapshot starts a new epoch, and an operation finished in the current epoch may have
 landed after the snapshot was read, so it is laid over the snapshot again.
@@ -17,7 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, and_, insert, or_, select, update
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, and_, insert, inspect, or_, select, update
 
 from .sql_store import SqlStore
 
@@ -32,6 +36,7 @@ outbox_t = Table(
     Column("claimed_at", Float),
     Column("done_epoch", Integer),
     Column("note", Text, default=""),
+    Column("uncertain_at", Float),  # when a send of it last gave up while it may still have been running
 )
 EPOCH = "sheets_epoch"
 
@@ -43,10 +48,11 @@ class Op:
     lead_id: str
     payload: dict[str, Any]
     state: str
+    uncertain_at: float | None = None
 
 
 def _op(row) -> Op:
-    return Op(row.id, row.kind, row.lead_id, json.loads(row.payload), row.state)
+    return Op(row.id, row.kind, row.lead_id, json.loads(row.payload), row.state, row.uncertain_at)
 
 
 class Outbox:
@@ -56,6 +62,10 @@ class Outbox:
 
     def create(self) -> None:
         metadata.create_all(self.journal.engine)
+        columns = {c["name"] for c in inspect(self.journal.engine).get_columns("sheet_outbox")}
+        if "uncertain_at" not in columns:  # a journal written by an earlier version
+            with self.journal.engine.connect() as conn:
+                conn.exec_driver_sql("ALTER TABLE sheet_outbox ADD COLUMN uncertain_at FLOAT")
 
     def put(self, kind: str, lead_id: str, payload: dict[str, Any]) -> int:
         """Queue one write; joins the caller's local transaction."""
@@ -84,12 +94,18 @@ class Outbox:
                     claimed.append(_op(row))
         return claimed
 
-    def release(self, ops: Iterable[Op]) -> None:
-        """Sending failed: due again at the next drain (which looks in the sheet first)."""
+    def release(self, ops: Iterable[Op], uncertain_at: float | None = None) -> None:
+        """Sending failed (or is put off): due again at the next drain, which looks in the sheet first.
+
+        `uncertain_at`: this attempt may still land; a later such attempt restarts the grace period.
+        """
         ids = [op.id for op in ops]
         if ids:
+            values: dict[str, Any] = {"state": "pending", "claimed_at": None}
+            if uncertain_at is not None:
+                values["uncertain_at"] = uncertain_at
             with self.journal._tx() as conn:
-                conn.execute(update(outbox_t).where(outbox_t.c.id.in_(ids)).values(state="pending", claimed_at=None))
+                conn.execute(update(outbox_t).where(outbox_t.c.id.in_(ids)).values(**values))
 
     def done(self, ops: Iterable[Op], note: str = "") -> None:
         ids = [op.id for op in ops]

@@ -9,9 +9,11 @@ spreadsheets.get metadata, spreadsheets.batchUpdate with the requests leadrouter
 service-account JWT bearer flow (the assertion's signature is verified), and Google-shaped
 errors {"error": {"code", "message", "status"}}.
 
-Tests act on it as people do (type a value, move or insert a column, sort, delete a row)
-through `FakeSheets` helpers, count its API calls, and inject failures: a 429 storm, an
-outage, latency, or a write that lands but whose answer is lost.
+Tests act on it as people do (type a value, move or insert a column, rename a header, sort,
+delete a row) through `FakeSheets` helpers, count its API calls, and inject failures: a 429
+storm, an outage, latency, a call that is slow to apply (the client gives up; the write lands
+later, as at Google), a write that lands but whose answer is lost, and the HTML error pages
+Google's front end serves for a 502/504 instead of JSON.
 """
 from __future__ import annotations
 
@@ -31,7 +33,8 @@ from werkzeug.wrappers import Request, Response
 
 EPOCH = datetime(1899, 12, 30)
 STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
-          429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
+          429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 502: "UNAVAILABLE", 503: "UNAVAILABLE",
+          504: "DEADLINE_EXCEEDED"}
 MESSAGES = {
     429: "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute per user' "
          "of service 'sheets.googleapis.com' for consumer 'project_number:000000000000'.",
@@ -48,9 +51,17 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class ApiError(Exception):
-    def __init__(self, code: int, message: str) -> None:
+    def __init__(self, code: int, message: str, html: bool = False) -> None:
         super().__init__(message)
-        self.code, self.message = code, message
+        self.code, self.message, self.html = code, message, html
+
+
+def html_error_page(code: int) -> str:
+    """What Google's front end serves for a gateway error: a page, not the API's JSON error."""
+    title = {502: "502. That\u2019s an error.", 504: "504. That\u2019s an error."}.get(code, f"{code}. Error")
+    return (f"<!DOCTYPE html><html lang=en><meta charset=utf-8><title>Error {code} (Server Error)!!1</title>"
+            f"<p><b>{title}</b> <ins>The server encountered a temporary error and could not complete your "
+            f"request.<p>Please try again in 30 seconds.</ins></html>")
 
 
 # ---- A1 notation ------------------------------------------------------------------------
@@ -159,6 +170,7 @@ class Sheet:
     protected: list[dict] = field(default_factory=list)
     hidden_cols: set[int] = field(default_factory=set)
     charts: list[dict] = field(default_factory=list)
+    hidden: bool = False
 
     def cell(self, r: int, c: int, create: bool = False) -> Cell | None:
         if r >= len(self.grid):
@@ -190,8 +202,11 @@ class Sheet:
         grid = {"rowCount": self.rows, "columnCount": self.cols}
         if self.frozen_rows:
             grid["frozenRowCount"] = self.frozen_rows
-        return {"sheetId": self.sheet_id, "title": self.title, "index": self.index, "sheetType": "GRID",
-                "gridProperties": grid}
+        props = {"sheetId": self.sheet_id, "title": self.title, "index": self.index, "sheetType": "GRID",
+                 "gridProperties": grid}
+        if self.hidden:
+            props["hidden"] = True
+        return props
 
 
 def serial(dt: datetime) -> float:
@@ -212,6 +227,8 @@ def user_entered(text: Any, fmt: dict | None) -> tuple[Any, str | None, dict | N
     if text.startswith("=") and len(text) > 1:
         return "#NAME?", text, None
     stripped = text.strip()
+    if stripped[:1] in ("+", "-") and len(stripped) > 1 and not _NUMBER.match(stripped):
+        return "#ERROR!", "=" + stripped, None  # Sheets reads "+1+1" (or "-1+1") as the formula =+1+1
     if stripped.upper() in ("TRUE", "FALSE"):
         return stripped.upper() == "TRUE", None, None
     m = _NUMBER.match(stripped)
@@ -282,6 +299,7 @@ class FakeSheets:
         self.spreadsheet_id = spreadsheet_id
         self.public_key_pem = public_key_pem
         self.time_zone = time_zone
+        self.auto_recalc = "ON_CHANGE"
         self.title = title
         self.sheets: dict[str, Sheet] = {}
         self._next_sheet_id = 0
@@ -292,8 +310,11 @@ class FakeSheets:
         self.tokens: set[str] = set()
         self.latency = 0.0
         self.down = False  # every API call answers 503 (an outage)
-        self._failures: list[int] = []  # next calls answer these codes
-        self._lost_answers = 0  # next writes are applied, then answered 503
+        self._failures: list[tuple[int, str | None, bool]] = []  # (code, kind or None = any, as an HTML page)
+        self._lost_answers: list[tuple[int, bool]] = []  # next writes are applied, then answered (code, html)
+        self._slow: list[tuple[str, float, bool]] = []  # (kind, seconds, applied): the next such calls are slow
+        self._busy = 0  # requests being handled right now
+        self._idle = threading.Condition(threading.Lock())
         self._server = None
         self._thread: threading.Thread | None = None
 
@@ -319,14 +340,28 @@ class FakeSheets:
         return self.url + "/token"
 
     # ---- failure injection and counting ----
-    def fail_next(self, count: int, code: int = 429) -> None:
+    def fail_next(self, count: int, code: int = 429, *, kind: str | None = None, html: bool = False) -> None:
+        """The next `count` calls (of `kind`, or any) answer `code` without running; `html`: as a
+        front-end error page (text/html), the way Google's gateway answers a 502/504."""
         with self.lock:
-            self._failures.extend([code] * count)
+            self._failures.extend([(code, kind, html)] * count)
 
-    def lose_next_answers(self, count: int = 1) -> None:
-        """The next `count` writes land in the sheet, but the caller gets a 503."""
+    def lose_next_answers(self, count: int = 1, code: int = 503, *, html: bool = False) -> None:
+        """The next `count` writes land in the sheet, but the caller gets `code` (503 by default)."""
         with self.lock:
-            self._lost_answers += count
+            self._lost_answers.extend([(code, html)] * count)
+
+    def slow_next(self, kind: str, seconds: float, count: int = 1, *, applied: bool = True) -> None:
+        """The next `count` calls of `kind` take `seconds` before they run. A client that gives up
+        first does not stop them: the write lands anyway (`applied=False`: it never does)."""
+        with self.lock:
+            self._slow.extend([(kind, seconds, applied)] * count)
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Until no request is being handled (a slow write has landed or been dropped)."""
+        with self._idle:
+            if not self._idle.wait_for(lambda: self._busy == 0, timeout):
+                raise TimeoutError("the fake Sheets API is still busy")
 
     def count(self, kind: str | None = None, since: int = 0) -> int:
         with self.lock:
@@ -405,6 +440,25 @@ class FakeSheets:
             sheet.validations = {(c + 1 if c >= index else c): v for c, v in sheet.validations.items()}
             sheet.cols += 1
 
+    def copy_row_to_end(self, title: str, row_number: int) -> None:
+        """A person copies a row and pastes it below the table (or an append landed twice)."""
+        with self.lock:
+            sheet = self.sheets[title]
+            copy = pickle.loads(pickle.dumps(sheet.grid[row_number - 1]))
+            sheet.grid.insert(sheet.last_data_row() + 1, copy)
+
+    def type_in_column_at_row(self, title: str, header: str, row_number: int, text: str) -> None:
+        with self.lock:
+            sheet = self.sheets[title]
+            col = [c.value if c else None for c in sheet.grid[0]].index(header)
+            self._write(sheet, row_number - 1, col, text, "USER_ENTERED")
+
+    def rename_header(self, title: str, old: str, new: str) -> None:
+        with self.lock:
+            header = self.sheets[title].grid[0]
+            cell = next(c for c in header if c is not None and c.value == old)
+            cell.value = new
+
     def sort_rows(self, title: str, header: str, reverse: bool = False) -> None:
         with self.lock:
             sheet = self.sheets[title]
@@ -427,13 +481,24 @@ class FakeSheets:
     # ---- WSGI ----
     def _wsgi(self, environ, start_response):
         request = Request(environ)
+        with self._idle:
+            self._busy += 1
         try:
-            body, status = self._handle(request, environ)
-        except ApiError as exc:
-            body = {"error": {"code": exc.code, "message": exc.message, "status": STATUS.get(exc.code, "UNKNOWN")}}
-            status = exc.code
-        response = Response(json.dumps(body), status=status, content_type="application/json; charset=UTF-8")
-        return response(environ, start_response)
+            try:
+                body, status = self._handle(request, environ)
+            except ApiError as exc:
+                if exc.html:
+                    response = Response(html_error_page(exc.code), status=exc.code,
+                                        content_type="text/html; charset=UTF-8")
+                    return response(environ, start_response)
+                body = {"error": {"code": exc.code, "message": exc.message, "status": STATUS.get(exc.code, "UNKNOWN")}}
+                status = exc.code
+            response = Response(json.dumps(body), status=status, content_type="application/json; charset=UTF-8")
+            return response(environ, start_response)
+        finally:
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
 
     def _handle(self, request: Request, environ) -> tuple[dict, int]:
         raw_path = environ.get("RAW_URI") or environ.get("REQUEST_URI") or request.path
@@ -443,10 +508,19 @@ class FakeSheets:
         kind, spreadsheet_id, rng, action = self._route(request.method, raw_path)
         with self.lock:
             self.calls.append(Call(kind, request.method, raw_path, time.monotonic()))
-            failure = self._failures.pop(0) if self._failures else None
+            failure = next((f for f in self._failures if f[1] in (None, kind)), None)
+            if failure is not None:
+                self._failures.remove(failure)
+            slow = next((s for s in self._slow if s[0] == kind), None)
+            if slow is not None:
+                self._slow.remove(slow)
             down = self.down
         if self.latency:
             time.sleep(self.latency)
+        if slow is not None:
+            time.sleep(slow[1])  # the client may have given up by now; Google carries on regardless
+            if not slow[2]:
+                raise ApiError(503, MESSAGES[503])
         auth = request.headers.get("Authorization", "")
         if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
             raise ApiError(401, "Request had invalid authentication credentials. Expected OAuth 2 access token, "
@@ -454,16 +528,16 @@ class FakeSheets:
         if down:
             raise ApiError(503, MESSAGES[503])
         if failure:
-            raise ApiError(failure, MESSAGES.get(failure, "error"))
+            raise ApiError(failure[0], MESSAGES.get(failure[0], "error"), html=failure[2])
         if spreadsheet_id != self.spreadsheet_id:
             raise ApiError(404, "Requested entity was not found.")
         args = request.args
         payload = request.get_json(silent=True) or {}
         with self.lock:
             result = getattr(self, "_" + kind.replace(".", "_"))(args, payload, rng)
-            if kind != "values.get" and kind not in ("values.batchGet", "spreadsheets.get") and self._lost_answers:
-                self._lost_answers -= 1
-                raise ApiError(503, MESSAGES[503])
+            if kind not in ("values.get", "values.batchGet", "spreadsheets.get") and self._lost_answers:
+                code, html = self._lost_answers.pop(0)
+                raise ApiError(code, MESSAGES.get(code, "error"), html=html)
         return result, 200
 
     def _route(self, method: str, path: str) -> tuple[str, str, str, str]:
@@ -527,7 +601,7 @@ class FakeSheets:
                 entry["protectedRanges"] = [dict(p) for p in sheet.protected]
             sheets.append(entry)
         return {"spreadsheetId": self.spreadsheet_id,
-                "properties": {"title": self.title, "locale": "en_US", "autoRecalc": "ON_CHANGE",
+                "properties": {"title": self.title, "locale": "en_US", "autoRecalc": self.auto_recalc,
                                "timeZone": self.time_zone},
                 "sheets": sheets,
                 "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{self.spreadsheet_id}/edit"}
@@ -590,6 +664,7 @@ class FakeSheets:
             raise ApiError(400, f"Invalid requests[0].addSheet: Sheet with id {wanted} already exists.")
         sheet = self.add_sheet(title, grid.get("rowCount", 1000), grid.get("columnCount", 26), wanted)
         sheet.frozen_rows = grid.get("frozenRowCount", 0)
+        sheet.hidden = bool(props.get("hidden", False))
         return {"addSheet": {"properties": sheet.properties()}}
 
     def _req_deleteSheet(self, body: dict) -> None:
@@ -611,6 +686,8 @@ class FakeSheets:
                 sheet.cols = grid.get("columnCount", sheet.cols)
             if f in ("gridProperties.rowCount", "gridProperties"):
                 sheet.rows = grid.get("rowCount", sheet.rows)
+            if f == "hidden":
+                sheet.hidden = bool(props.get("hidden", False))
             if f == "title":
                 del self.sheets[sheet.title]
                 sheet.title = props["title"]
@@ -618,11 +695,40 @@ class FakeSheets:
 
     def _req_updateSpreadsheetProperties(self, body: dict) -> None:
         props = body.get("properties", {})
-        for f in body.get("fields", "").split(","):
-            if f.strip() == "timeZone":
+        fields = [f.strip() for f in body.get("fields", "").split(",") if f.strip()]
+        if not fields:
+            raise ApiError(400, "Invalid requests[0].updateSpreadsheetProperties: At least one field must be "
+                                "updated, but none were specified.")
+        for f in fields:
+            if f == "timeZone":
+                try:
+                    from zoneinfo import ZoneInfo
+                    ZoneInfo(props["timeZone"])
+                except Exception:  # noqa: BLE001 - Google refuses a zone it does not know
+                    raise ApiError(400, f"Invalid requests[0].updateSpreadsheetProperties: Invalid timeZone "
+                                        f"'{props.get('timeZone')}'") from None
                 self.time_zone = props["timeZone"]
-            if f.strip() == "title":
+            elif f == "autoRecalc":
+                if props.get("autoRecalc") not in ("ON_CHANGE", "MINUTE", "HOUR"):
+                    raise ApiError(400, "Invalid requests[0].updateSpreadsheetProperties: Invalid value at "
+                                        f"'properties.auto_recalc' ({props.get('autoRecalc')!r})")
+                self.auto_recalc = props["autoRecalc"]
+            elif f == "title":
                 self.title = props["title"]
+
+    def _req_deleteDimension(self, body: dict) -> None:
+        rng = body.get("range", {})
+        sheet = self._sheet_by_id(rng.get("sheetId", 0))
+        start, end = rng.get("startIndex", 0), rng.get("endIndex")
+        if end is None or end <= start:
+            raise ApiError(400, "Invalid requests[0].deleteDimension: endIndex must be greater than startIndex.")
+        if rng.get("dimension") == "ROWS":
+            del sheet.grid[start:end]
+            sheet.rows -= min(end, sheet.rows) - start
+        else:
+            for row in sheet.grid:
+                del row[start:end]
+            sheet.cols -= end - start
 
     def _req_appendDimension(self, body: dict) -> None:
         sheet = self._sheet_by_id(body["sheetId"])
@@ -888,6 +994,8 @@ class FakeSheets:
         c0 = ref.c0 or 0
         c1 = ref.c1 if ref.c1 is not None else sheet.cols - 1
         # Table detection: the first run of rows with data in the range's columns, from its first row.
+        # Values go to the next row "starting with the first column of the table" (Google's words),
+        # which is not the range's first column when the range starts with empty columns.
         start = ref.r0 or 0
         r = start
         while r < len(sheet.grid) and not self._row_has_data(sheet, r, c0, c1):
@@ -896,6 +1004,10 @@ class FakeSheets:
         while r < len(sheet.grid) and self._row_has_data(sheet, r, c0, c1):
             r += 1
         target = r if table_top is not None else start
+        used = [c for row in sheet.grid[table_top:target] for c in range(c0, min(c1 + 1, len(row)))
+                if row[c] is not None and not row[c].empty()] if table_top is not None else []
+        table_c0, table_c1 = (min(used), max(used)) if used else (c0, c1)
+        c0 = table_c0
         if args.get("insertDataOption", "OVERWRITE") == "INSERT_ROWS":
             sheet.grid[target:target] = [[] for _ in values]
             sheet.rows += len(values)
@@ -910,7 +1022,7 @@ class FakeSheets:
             "updatedRange": a1_text(sheet.title, target, c0, target + max(len(values), 1) - 1, c0 + max(width, 1) - 1),
             "updatedRows": len(values), "updatedColumns": width, "updatedCells": sum(len(r) for r in values)}}
         if table_top is not None:
-            out["tableRange"] = a1_text(sheet.title, table_top, c0, target - 1, c1)
+            out["tableRange"] = a1_text(sheet.title, table_top, table_c0, target - 1, table_c1)
         return out
 
     @staticmethod

@@ -64,12 +64,16 @@ def waits() -> Waits:
     return Waits()
 
 
-def make_store(fake: FakeSheets, key_file: Path, journal: Path, waits: Waits, **kwargs) -> GSheetsStore:
-    api = SheetsApi(fake.spreadsheet_id, str(key_file), api_base=fake.url, sleep=waits, timeout=5)
+def make_store(fake: FakeSheets, key_file: Path, journal: Path, waits: Waits, *, append_timeout: float = 3.0,
+               **kwargs) -> GSheetsStore:
+    api = SheetsApi(fake.spreadsheet_id, str(key_file), api_base=fake.url, sleep=waits, timeout=5,
+                    append_timeout=append_timeout)
     return GSheetsStore(api, SqlStore(f"sqlite:///{journal}"), **kwargs)
 
 
 @pytest.fixture
-def store_gsheets(fake_sheets, service_account_file, tmp_path, waits):
-    """A Google Sheets store on the fake API (the conftest `store` fixture initialises and closes it)."""
-    return make_store(fake_sheets, service_account_file, tmp_path / "journal.db", waits)
+def store_gsheets(fake_sheets, service_account_file, tmp_path, waits, clock):
+    """A Google Sheets store on the fake API (the conftest `store` fixture initialises and closes it).
+
+    It shares the test's clock, which moves the grace period of an append that timed out."""
+    return make_store(fake_sheets, service_account_file, tmp_path / "journal.db", waits, clock=clock)

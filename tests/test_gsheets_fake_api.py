@@ -70,3 +70,30 @@ def test_a_write_batch_is_atomic(sheet, fake_sheets):
         sheet.batch_update({"requests": [{"addSheet": {"properties": {"title": "New"}}},
                                          {"addSheet": {"properties": {"title": "Sheet1"}}}]})
     assert "New" not in fake_sheets.sheets
+
+
+def test_append_writes_from_the_tables_first_column_and_reports_the_tables_columns(sheet, api, fake_sheets):
+    ws = sheet.sheet1
+    ws.update([["Lead ID", "Name"], ["L-1", "Ann"]], "B1")  # column A has no header and no values
+    answer = api.append("Sheet1!A1:C", [["L-2", "Bo"]])
+    assert answer["tableRange"] == "Sheet1!B1:C2"  # as Google: the table starts at B ...
+    assert answer["updates"]["updatedRange"] == "Sheet1!B3:C3"  # ... and so does the appended row
+    assert fake_sheets.table("Sheet1")[2] == ["", "L-2", "Bo"]
+
+
+def test_typed_text_starting_with_plus_or_minus_is_a_formula_unless_it_is_a_number(sheet, fake_sheets):
+    fake_sheets.type("Sheet1", "A1", "+1+1")
+    fake_sheets.type("Sheet1", "A2", "-1+1")
+    fake_sheets.type("Sheet1", "A3", "-5")
+    fake_sheets.type("Sheet1", "A4", "+1 201 555 0142")
+    cells = [fake_sheets.sheets["Sheet1"].cell(r, 0) for r in range(4)]
+    assert [c.formula for c in cells] == ["=+1+1", "=-1+1", None, "=+1 201 555 0142"]
+    assert cells[2].value == -5
+
+
+def test_a_gateway_error_is_an_html_page_on_which_gspread_sets_code_minus_one(sheet, fake_sheets):
+    fake_sheets.fail_next(1, 502, html=True)
+    with pytest.raises(APIError) as gateway:
+        sheet.values_get("Sheet1!A1")
+    assert gateway.value.code == -1 and gateway.value.response.status_code == 502
+    assert gateway.value.response.headers["Content-Type"].startswith("text/html")
