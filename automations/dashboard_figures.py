@@ -5,7 +5,6 @@ sheets_schema.dashboard for the definitions), so the web page and the sheet agre
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable
@@ -19,6 +18,7 @@ from sheets_schema.models import Activity, Lead
 
 from .config import AgencyConfig
 from .events import MANAGER_ALERT, REASSIGNED
+from .report_formats import round_half_up, show
 from .report_frames import (
     Month, activity_frame, contacted, events_named, leads_frame, mean, ratio,
 )
@@ -47,27 +47,7 @@ class DashboardView:
 
 
 KINDS = {"today_contacted_pct": "pct", "today_avg_response": "minutes", "avg_minutes": "minutes",
-         "close_rate": "pct", "premium_this_week": "money0", "response_target": "minutes0"}
-
-
-def show(value: Any, kind: str = "count") -> str:
-    if value is None:
-        return "--"
-    if kind == "pct":
-        return f"{value * 100:.0f}%"
-    if kind == "minutes":
-        return f"{round_half_up(value):g} min"
-    if kind == "minutes0":
-        return f"{value:g} min"
-    if kind == "money0":
-        return f"${value:,.0f}"
-    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
-
-
-def round_half_up(value: float, places: int = 1) -> float:
-    """ROUND() as spreadsheets do it (2.25 -> 2.3), not Python's banker's rounding."""
-    scale = 10 ** places
-    return math.floor(value * scale + 0.5) / scale
+         "close_rate": "pct", "premium_this_week": "money0", "response_target": "minutes"}  # see report_formats.show
 
 
 def _same(series: pd.Series, name: str) -> pd.Series:

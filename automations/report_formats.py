@@ -1,4 +1,11 @@
-"""The reports as Markdown (terminal and email), CSV (one tidy table) and xlsx (a sheet per section)."""
+"""The reports as Markdown (terminal and email), CSV (one tidy table) and xlsx (a sheet per section),
+and `show`: how a figure reads on every page, the reports' and the live dashboard's.
+
+Shares are fractions in the frames. A person opening the CSV in a spreadsheet expects to see
+"25%" beside a target of ">70%", so the CSV writes them as percent text, which Excel, LibreOffice
+and Google Sheets read back as the number 0.25; the xlsx keeps the number and gives the cell a
+percent format (money a currency format, minutes one decimal).
+"""
 from __future__ import annotations
 
 import io
@@ -7,6 +14,7 @@ from html import escape
 from typing import Any
 
 import pandas as pd
+from openpyxl.utils import get_column_letter
 
 from sheets_schema.cells import neutralize
 
@@ -23,15 +31,25 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def round_half_up(value: float, places: int = 1) -> float:
+    """ROUND() as spreadsheets do it (2.25 -> 2.3), not Python's banker's rounding."""
+    scale = 10 ** places
+    return math.floor(value * scale + 0.5) / scale
+
+
 def show(value: Any, kind: str = "count") -> str:
+    """A figure as people read it: "44%", "7.8 min" (rounded as the sheet's ROUND), "$1,250.00",
+    "$2,700" (money0: whole dollars), "1,204"; "--" when there is nothing to show."""
     if _missing(value):
         return DASH
     if kind == "pct":
         return f"{value * 100:.0f}%"
+    if kind == "minutes":
+        return f"{round_half_up(value):g} min"
     if kind == "money":
         return f"${value:,.2f}"
-    if kind == "minutes":
-        return f"{value:.1f} min"
+    if kind == "money0":
+        return f"${value:,.0f}"
     return f"{value:,}" if isinstance(value, int) else f"{value:g}"
 
 
@@ -125,16 +143,23 @@ def monthly_html(report: MonthlyReport) -> str:
 
 def summary_frame(report: MonthlyReport) -> pd.DataFrame:
     """Every monthly figure as one tidy table: section, item, value, target, met."""
-    rows = []
+    return _summary(report)[0]
+
+
+def _summary(report: MonthlyReport) -> tuple[pd.DataFrame, list[str]]:
+    """The summary table, and the kind of each row's value (pct, money, minutes, count)."""
+    rows, kinds = [], []
     for section, figures in report.sections.items():
         rows += [{"section": section, "item": f.label, "value": _plain(f.value), "target": f.target.text if f.target else "",
                   "met": "" if f.met is None else ("yes" if f.met else "no")} for f in figures]
+        kinds += [f.kind for f in figures]
     for table, section, label in ((report.by_source, "Volume by source", "source"),
                                   (report.by_line, "Volume by line", "line"),
                                   (report.producers, "Leads per producer", "producer")):
         rows += [{"section": section, "item": r[label], "value": int(r["leads"]), "target": "", "met": ""}
                  for _, r in table.iterrows()]
-    return pd.DataFrame(rows, columns=["section", "item", "value", "target", "met"], dtype=object)
+        kinds += ["count"] * len(table)
+    return pd.DataFrame(rows, columns=["section", "item", "value", "target", "met"], dtype=object), kinds
 
 
 def safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -147,35 +172,72 @@ def safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def to_csv(frame: pd.DataFrame) -> str:
-    return safe(frame).to_csv(index=False, lineterminator="\n")
+Kinds = dict[str, str | list[str]]  # column -> the kind of all its cells, or one kind per row
+
+
+def _renamed(kinds: dict[str, str], columns: dict[str, str]) -> Kinds:
+    return {columns[k]: kind for k, kind in kinds.items()}
+
+
+def _row_kinds(frame: pd.DataFrame, kinds: Kinds) -> dict[str, list[str]]:
+    return {c: (k if isinstance(k, list) else [k] * len(frame)) for c, k in kinds.items() if c in frame.columns}
+
+
+def csv_value(value: Any, kind: str) -> Any:
+    """A share as percent text ("33.3%", read back as 0.333 by a spreadsheet); money to the cent."""
+    if _missing(value) or isinstance(value, str):
+        return value
+    if kind == "pct":
+        return f"{round_half_up(value * 100):g}%"
+    if kind == "money":
+        return round_half_up(value, 2)
+    return value
+
+
+def to_csv(frame: pd.DataFrame, kinds: Kinds | None = None) -> str:
+    out = safe(frame)  # our own "-100%" is a number to a spreadsheet, not text to neutralize
+    for column, per_row in _row_kinds(out, kinds or {}).items():
+        out[column] = pd.Series([csv_value(v, k) for v, k in zip(out[column], per_row)], index=out.index,
+                                dtype=object)
+    return out.to_csv(index=False, lineterminator="\n")
 
 
 def sources_csv(frame: pd.DataFrame) -> str:
-    return to_csv(frame.rename(columns=SOURCE_COLUMNS))
+    return to_csv(frame.rename(columns=SOURCE_COLUMNS), _renamed(SOURCE_KINDS, SOURCE_COLUMNS))
 
 
 def monthly_csv(report: MonthlyReport) -> str:
-    return to_csv(summary_frame(report))
+    frame, kinds = _summary(report)
+    return to_csv(frame, {"value": kinds})
 
 
-def _xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
+XLSX_FORMATS = {"pct": "0%", "money": '"$"#,##0.00', "minutes": "0.0"}
+
+
+def _xlsx(sheets: dict[str, tuple[pd.DataFrame, Kinds]]) -> bytes:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
+        for name, (frame, kinds) in sheets.items():
             safe(frame).to_excel(writer, sheet_name=name, index=False)
             sheet = writer.sheets[name]
             for column in sheet.columns:
                 sheet.column_dimensions[column[0].column_letter].width = 18
+            for column, per_row in _row_kinds(frame, kinds).items():
+                letter = get_column_letter(list(frame.columns).index(column) + 1)
+                for row, kind in enumerate(per_row, start=2):
+                    if kind in XLSX_FORMATS:
+                        sheet[f"{letter}{row}"].number_format = XLSX_FORMATS[kind]
     return buffer.getvalue()
 
 
 def sources_xlsx(frame: pd.DataFrame) -> bytes:
-    return _xlsx({"Sources": frame.rename(columns=SOURCE_COLUMNS)})
+    return _xlsx({"Sources": (frame.rename(columns=SOURCE_COLUMNS), _renamed(SOURCE_KINDS, SOURCE_COLUMNS))})
 
 
 def monthly_xlsx(report: MonthlyReport) -> bytes:
-    return _xlsx({"Summary": summary_frame(report),
-                  "Sources": report.sources.rename(columns=SOURCE_COLUMNS),
-                  "Producers": report.producers.rename(columns=PRODUCER_COLUMNS),
-                  "By line": report.by_line.rename(columns={"line": "Line", "leads": "Leads"})})
+    summary, kinds = _summary(report)
+    return _xlsx({"Summary": (summary, {"value": kinds}),
+                  "Sources": (report.sources.rename(columns=SOURCE_COLUMNS), _renamed(SOURCE_KINDS, SOURCE_COLUMNS)),
+                  "Producers": (report.producers.rename(columns=PRODUCER_COLUMNS),
+                                _renamed(PRODUCER_KINDS, PRODUCER_COLUMNS)),
+                  "By line": (report.by_line.rename(columns={"line": "Line", "leads": "Leads"}), {})})

@@ -11,7 +11,9 @@ For the Google Sheets backend: write `dashboard_cells(live_headers)` with USER_E
 are our own formulas, never public text), apply `number_formats()`, and add one chart per
 `chart_specs()` entry (`grid_range()` turns its A1 ranges into GridRange fields). The formulas
 compare timestamps with TODAY()/NOW(), so Leads/Activity times must be date serials in local
-time and the spreadsheet's time zone must be the Settings Time Zone.
+time and the spreadsheet's time zone must be the Settings Time Zone. Excel and LibreOffice take
+TODAY()/NOW() from the computer's clock, so the tab says which zone its figures assume
+(the TIME_ZONE_NOTE cell, a formula over the Settings tab).
 
 The figures mean exactly what automations.dashboard_figures computes with pandas:
 - "today" is the spreadsheet's TODAY() (the agency's time zone; the export writes local times);
@@ -27,9 +29,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, Mapping, Sequence
 
+from automations.config import DEFAULT_SETTINGS
 from automations.events import MANAGER_ALERT, REASSIGNED
 
-from .tabs import ACTIVITY, LEADS, PRODUCERS, SOURCES, TABS
+from .tabs import ACTIVITY, LEADS, PRODUCERS, SETTINGS, SOURCES, TABS
 
 TAB_NAME = "Dashboard"
 RESPONSE_TARGET_MINUTES = 5
@@ -126,6 +129,7 @@ FIGURES: dict[str, str] = {
     "binds_this_week": "B39", "premium_this_week": "D39",
     "month_total": "B55", "month_other_sources": "B54",
 }
+TIME_ZONE_NOTE = "A5"
 PRODUCER_FIRST_ROW = 7
 PRODUCER_COLUMNS = ("name", "leads", "contacted", "avg_minutes", "close_rate", "untouched",
                     "untouched_alert", "slow_alert")
@@ -138,6 +142,14 @@ def producer_rows() -> range:
 
 def source_rows() -> range:
     return range(SOURCE_FIRST_ROW, SOURCE_FIRST_ROW + SOURCE_SLOTS)
+
+
+def _time_zone_note(r: Refs) -> str:
+    """A formula naming the Settings Time Zone (the default when the row is missing or blank)."""
+    found = (f'INDEX({r.col(SETTINGS.name, "Value")},MATCH("Time Zone",{r.col(SETTINGS.name, "Setting")},0))')
+    zone = f'IF(IFERROR({found},"")="","{DEFAULT_SETTINGS["Time Zone"]}",{found})'
+    return (f'="Times and TODAY()/NOW() are in the time zone "&{zone}&" (Settings: Time Zone). '
+            f'Excel and LibreOffice use this computer\'s clock: set it to that zone."')
 
 
 def dashboard_layout(headers: Mapping[str, Sequence[str]] | None = None) -> list[Cell]:
@@ -167,6 +179,7 @@ def dashboard_layout(headers: Mapping[str, Sequence[str]] | None = None) -> list
         Cell("A4", "Avg response (min)"),
         Cell(f["today_avg_response"], f'=IFERROR(AVERAGEIFS({minutes},{today},{contact},"<>"),"")', MINUTES, "figure"),
         Cell("C4", "Target: under (min)"), Cell(f["response_target"], RESPONSE_TARGET_MINUTES, "0", "figure"),
+        Cell(TIME_ZONE_NOTE, _time_zone_note(r), style="note"),
     ]
     headers_row = ("Producer", "Leads today", "Contacted", "Avg time (min)", f"Close % ({CLOSE_RATE_DAYS} days)",
                    f"Untouched {UNTOUCHED_MINUTES}+ min", "Alert: untouched", "Alert: response")

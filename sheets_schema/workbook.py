@@ -2,8 +2,11 @@
 
 Export writes real date and number cells (local times in the agency's time zone, since a
 spreadsheet has no time zones) so the Dashboard formulas work, and neutralizes text that
-a spreadsheet would evaluate (= + - @). Import is for owners who edit offline or move
+a spreadsheet would evaluate (= + - @). The zone those times are in is recorded as the
+workbook's "Time Zone" document property. Import is for owners who edit offline or move
 between backends:
+- times are read in the zone they were written in: the document property, else the
+  workbook's own Settings Time Zone, else the store's (a workbook made by hand);
 - config tabs present in the workbook replace the store's; tabs left out stay as they are;
 - Settings are merged by name: rows left out keep their current values;
 - Leads: a Lead ID not yet in the store is added as it is (no routing, no messages: it is a
@@ -11,21 +14,25 @@ between backends:
   people edit are taken (Status, Premium, Attempts, Lost Reason, Notes), a Status change
   through automations.status so First Contact At / Quoted At / Bound At are stamped and
   logged as a sheet edit would be;
-- Activity is never imported: it is the service's own journal (exactly-once sends).
+- Activity is append-only, and it is the journal that makes the scheduler exactly-once: its
+  rows are added, never replaced, except those the store already has (same Key, or same
+  time, lead, event and detail), so a store filled from a workbook does not send again what
+  was sent, and importing a workbook into the store it came from adds nothing.
 """
 from __future__ import annotations
 
 import re
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
@@ -39,6 +46,7 @@ from .dashboard import TAB_NAME as DASHBOARD, chart_specs, dashboard_layout
 from .models import Activity, Lead
 from .tabs import ACTIVITY, CONFIG_TABS, LEADS, SETTINGS, TABS, Column, Tab, snake
 
+TIME_ZONE_PROPERTY = "Time Zone"  # custom document property: the zone the exported times are written in
 FORMATS = {"date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm", "money": '"$"#,##0.00', "percent": "0%",
            "number": "0.0", "int": "0"}
 PHONE = re.compile(r"^\+\d{6,15}$")
@@ -124,6 +132,7 @@ def export_workbook(store: Store, target: str | Path | IO[bytes]) -> None:
     """Every tab of the store, then the Dashboard first in tab order (it is what a manager opens)."""
     tz = store.config().settings.tz
     wb = Workbook(write_only=True)
+    wb.custom_doc_props.append(StringProperty(name=TIME_ZONE_PROPERTY, value=tz.key))
     write_dashboard(wb.create_sheet(DASHBOARD))
     for tab in TABS.values():
         if tab is LEADS:
@@ -144,6 +153,8 @@ class ImportSummary:
     settings_merged: int = 0
     leads_added: int = 0
     leads_updated: int = 0
+    activity_added: int = 0
+    activity_known: int = 0  # Activity rows the store already had
     skipped: list[str] = field(default_factory=list)  # rows that could not be used, and why
 
     def lines(self) -> list[str]:
@@ -151,6 +162,8 @@ class ImportSummary:
         if self.settings_merged:
             out.append(f"Settings merged: {self.settings_merged} row(s) from the workbook, the rest kept")
         out.append(f"Leads added: {self.leads_added}, updated: {self.leads_updated}")
+        if self.activity_added or self.activity_known:
+            out.append(f"Activity rows added: {self.activity_added} ({self.activity_known} already there)")
         out += [f"Skipped: {s}" for s in self.skipped]
         return out
 
@@ -208,17 +221,37 @@ class WorkbookError(ValueError):
     """The file is not a readable xlsx workbook; nothing was changed."""
 
 
+def _zone(name: Any) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(str(name).strip()) if not cells.is_blank(name) else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def workbook_zone(wb: Workbook, fallback: ZoneInfo) -> ZoneInfo:
+    """The zone the workbook's naive times are in: the one the export recorded, else its Settings
+    Time Zone, else `fallback` (the store's); never the importing store's when the file says otherwise."""
+    prop = wb.custom_doc_props[TIME_ZONE_PROPERTY] if TIME_ZONE_PROPERTY in wb.custom_doc_props.names else None
+    if prop is not None and (zone := _zone(prop.value)):
+        return zone
+    if SETTINGS.name in wb.sheetnames:
+        for row in _rows(wb[SETTINGS.name], SETTINGS, fallback):
+            if str(row.get("setting") or "").strip().lower() == "time zone" and (zone := _zone(row.get("value"))):
+                return zone
+    return fallback
+
+
 def import_workbook(store: Store, source: str | Path | IO[bytes], now: datetime) -> ImportSummary:
     """Read an xlsx back into the store (see the module docstring for what is replaced or merged).
 
     Everything is read and parsed first; the store is written only once the whole file was read.
     """
     config = store.config()
-    tz = config.settings.tz
     try:
         wb = load_workbook(source, data_only=True)
     except (OSError, KeyError, ValueError, zipfile.BadZipFile, InvalidFileException) as exc:
         raise WorkbookError(f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
+    tz = workbook_zone(wb, config.settings.tz)
     summary = ImportSummary()
     tabs: dict[str, list[dict[str, Any]]] = {}
     for tab in CONFIG_TABS:
@@ -235,15 +268,62 @@ def import_workbook(store: Store, source: str | Path | IO[bytes], now: datetime)
             leads = _rows(wb[LEADS.name], LEADS, tz)
         else:
             summary.skipped.append("Leads: no 'Lead ID' column, no lead imported")
+    events = _activity(wb[ACTIVITY.name], tz, summary) if ACTIVITY.name in wb.sheetnames else []
     for name, rows in tabs.items():
         if name == SETTINGS.name:
             summary.settings_merged = len(rows)
             rows = _merge_settings(store.read_rows(SETTINGS.name), rows)
         store.replace_rows(name, rows)
         summary.replaced.append(name)
-    if leads is not None:
-        _import_leads(store, leads, now, BusinessHours.from_settings(store.config().settings), summary)
+    with store.exclusive():  # one transaction; on Google Sheets the new leads go in one values.append
+        _import_activity(store, events, summary)  # before the leads: a tick never sees a lead without its journal
+        if leads is not None:
+            _import_leads(store, leads, now, BusinessHours.from_settings(store.config().settings), summary)
     return summary
+
+
+def _activity(ws, tz: ZoneInfo, summary: ImportSummary) -> list[Activity]:
+    """The Activity tab's rows as events; a sheet without Time and Event columns is left alone."""
+    headers = {c.header for c in _header_map(ws, ACTIVITY).values()}
+    if not {"Time", "Event"} <= headers:
+        summary.skipped.append("Activity: no 'Time' and 'Event' columns, no activity imported")
+        return []
+    events = []
+    for n, row in enumerate(_rows(ws, ACTIVITY, tz), start=2):
+        try:
+            events.append(Activity.from_row(row))
+        except ValidationError as exc:
+            fields = ", ".join(str(e["loc"][0]) for e in exc.errors())
+            summary.skipped.append(f"Activity row {n}: missing or invalid {fields}")
+    return events
+
+
+SAME_MOMENT = timedelta(seconds=1)  # an xlsx keeps times to the millisecond
+
+
+def _import_activity(store: Store, events: list[Activity], summary: ImportSummary) -> None:
+    """Add the rows the store does not have yet: a Key is never recorded twice (it is a claim),
+    and a row without one is known by its time, lead, event and detail."""
+    existing = store.activity()
+    keys = {e.key for e in existing if e.key}
+    seen: dict[tuple[str, str, str], list[datetime]] = {}
+    for e in existing:
+        if not e.key:
+            seen.setdefault((e.lead_id, e.event, e.detail), []).append(e.time)
+    new = []
+    for event in events:
+        if event.key:
+            known = event.key in keys
+            keys.add(event.key)
+        else:  # two alike rows in the workbook are two happenings: only the store's rows are matched
+            alike = seen.get((event.lead_id, event.event, event.detail), ())
+            known = any(abs(event.time - t) < SAME_MOMENT for t in alike)
+        if known:
+            summary.activity_known += 1
+        else:
+            new.append(event)
+    store.add_activity(new)
+    summary.activity_added = len(new)
 
 
 def _merge_settings(current: list[dict[str, Any]], incoming: list[dict[str, Any]]) -> list[dict[str, Any]]:

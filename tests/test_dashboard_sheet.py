@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from automations.dashboard_figures import dashboard_view
-from sheets_schema.dashboard import FIGURES, PRODUCER_COLUMNS, SOURCE_FIRST_ROW, producer_rows
+from sheets_schema.dashboard import FIGURES, PRODUCER_COLUMNS, SOURCE_FIRST_ROW, TIME_ZONE_NOTE, producer_rows
 from sheets_schema.workbook import export_workbook
 from sheets_schema.sql_store import SqlStore
 from tests.conftest import load_demo
@@ -107,6 +107,16 @@ def test_an_empty_store_shows_zeros_and_dashes_never_errors(recalculated):
     assert sheet[FIGURES["today_leads"]].value == 0
     assert _blank(sheet[FIGURES["today_contacted_pct"]].value) is None
     assert _blank(sheet[FIGURES["today_avg_response"]].value) is None
+
+
+@needs_libreoffice
+def test_the_dashboard_says_which_time_zone_its_figures_assume(recalculated):
+    """A laptop in another zone would evaluate TODAY() in its own: the tab names the agency's zone."""
+    book = recalculated[0]
+    zone = next(value for setting, value in book["Settings"].iter_rows(min_row=2, max_col=2, values_only=True)
+                if setting == "Time Zone")
+    note = book["Dashboard"][TIME_ZONE_NOTE].value
+    assert zone.startswith("Etc/GMT") and f"in the time zone {zone} (Settings: Time Zone)" in note
 
 
 def test_the_export_carries_both_charts(demo_store, tmp_path):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+import struct
 import threading
 
 import pytest
@@ -82,12 +83,10 @@ def browser():
         chromium.close()
 
 
-def test_a_manager_sees_the_figures_in_a_real_browser_and_a_stranger_does_not(served, browser, tmp_path):
+def test_a_manager_sees_the_figures_in_a_real_browser_and_a_stranger_does_not(served, browser):
     page = browser.new_page()
     response = page.goto(f"{served}/dashboard?token={TOKEN}")
     assert response.status == 200
-    page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
-    assert (tmp_path / "dashboard.png").stat().st_size > 10_000
     text = page.inner_text("body")
     assert "Today's leads" in text and page.inner_text("[data-figure=today_leads]") == "9"
     assert page.inner_text("[data-figure=today_contacted_pct]") == "44%"
@@ -102,6 +101,46 @@ def test_a_manager_sees_the_figures_in_a_real_browser_and_a_stranger_does_not(se
     assert "manager token is required" in stranger.inner_text("body") and "Sarah M." not in stranger.content()
 
 
+KEY_FIGURES = ("[data-figure=today_leads]", "[data-figure=today_contacted_pct]",
+               "[data-figure=today_avg_response]", "#producers tr")
+ON_SCREEN = """selector => {
+  const problems = [], width = innerWidth, height = innerHeight;
+  if (document.documentElement.scrollWidth > width) problems.push(`page scrolls sideways: ${document.documentElement.scrollWidth}px`);
+  for (const el of document.querySelectorAll(selector)) {
+    const r = el.getBoundingClientRect(), name = `${selector} "${el.textContent.trim().slice(0, 30)}"`;
+    if (!r.width || !r.height || getComputedStyle(el).visibility !== "visible") { problems.push(`${name}: not shown`); continue; }
+    if (r.left < 0 || r.top < 0 || r.right > width || r.bottom > height) problems.push(`${name}: outside the screen`);
+    const hit = document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2);
+    if (!hit || !el.contains(hit)) problems.push(`${name}: covered by ${hit && hit.tagName}`);
+    for (let box = el.parentElement; box && box !== document.body; box = box.parentElement) {
+      const b = box.getBoundingClientRect();
+      if (r.left < b.left - .5 || r.right > b.right + .5) problems.push(`${name}: sticks out of its ${box.className || box.tagName}`);
+    }
+    for (const part of [el, ...el.querySelectorAll("td")]) {
+      if (part.clientWidth && part.scrollWidth > part.clientWidth) problems.push(`${name}: text cut off`);
+    }
+  }
+  return problems;
+}"""
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", png[16:24])
+
+
+@pytest.mark.parametrize("screen", [{"width": 1280, "height": 800}, {"width": 390, "height": 844}],
+                         ids=["laptop", "phone"])
+def test_the_key_figures_are_on_the_first_screen_and_nothing_is_cut_off(served, browser, tmp_path, screen):
+    page = browser.new_page(viewport=screen)
+    page.goto(f"{served}/dashboard?token={TOKEN}")
+    png = page.screenshot(path=str(tmp_path / f"dashboard-{screen['width']}.png"))  # what the manager sees first
+    assert _png_size(png) == (screen["width"], screen["height"])
+    assert page.locator("#producers tr").count() == 6  # 4 producers, the CSR and the manager
+    problems = [p for selector in KEY_FIGURES for p in page.evaluate(ON_SCREEN, selector)]
+    assert problems == []
+
+
 def test_the_open_page_refreshes_itself_when_a_lead_arrives(served, browser, manager_app):
     from playwright.sync_api import expect
     from tests.conftest import lead_payload
@@ -109,11 +148,17 @@ def test_the_open_page_refreshes_itself_when_a_lead_arrives(served, browser, man
     page = browser.new_page()
     page.clock.install()  # the page's own 30-second refresh runs on this clock, moved by the test
     page.goto(f"{served}/dashboard?token={TOKEN}")
+    google, other, total = (page.locator("tr", has_text=label).locator(".n")
+                            for label in ("Google Ads", "Other (not in Sources)", "Total"))
     assert page.inner_text("[data-figure=today_leads]") == "9"
-    assert manager_app.test_client().post("/leads", json=lead_payload()).status_code == 201
+    assert (google.inner_text(), other.inner_text(), total.inner_text()) == ("1", "1", "10")
+    assert manager_app.test_client().post("/leads", json=lead_payload(source="Google Ads")).status_code == 201
     page.clock.run_for(31_000)
     expect(page.locator("[data-figure=today_leads]")).to_have_text("10")
     expect(page.locator("#producers tr").first).to_contain_text("Sarah M.")
+    expect(google).to_have_text("2")
+    expect(total).to_have_text("11")
+    assert other.inner_text() == "1"  # Billboard, not in the Sources tab
 
 
 def test_a_new_lead_shows_on_the_next_refresh(manager_app):

@@ -3,7 +3,12 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import shutil
+import subprocess
+import tempfile
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -148,6 +153,68 @@ def test_the_sources_csv_reads_back_as_a_table(october, runner):
     rows = {r["Source"]: r for r in csv.DictReader(io.StringIO(result.output))}
     assert rows["Website"]["Leads received"] == "2" and rows["Total"]["Cost"] == "205.0"
     assert rows["Walk-in / Phone"]["ROI"] == ""
+
+
+def test_the_csvs_write_shares_as_percentages_beside_their_percent_targets(october, runner):
+    result = runner.invoke(args=["report", "sources", "--month", "2026-10", "--format", "csv"])
+    rows = {r["Source"]: r for r in csv.DictReader(io.StringIO(result.output))}
+    assert (rows["Website"]["Contacted <5 min %"], rows["Website"]["ROI"]) == ("50%", "2300%")
+    assert rows["Google Ads"]["ROI"] == "-100%" and rows["Total"]["Quoted %"] == "66.7%"
+    assert rows["Total"]["Cost per bind"] == "102.5"  # money stays a plain number
+    result = runner.invoke(args=["report", "monthly", "--month", "2026-10", "--format", "csv"])
+    summary = {r["item"]: r for r in csv.DictReader(io.StringIO(result.output))}
+    assert (summary["Lead-to-bind ratio"]["value"], summary["Lead-to-bind ratio"]["target"]) == ("33.3%", ">18%")
+    assert summary["Avg first response time"]["value"] == "13.5" and summary["Total leads received"]["value"] == "6"
+
+
+@pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("libreoffice")), reason="LibreOffice is not installed")
+def test_a_spreadsheet_opening_the_csv_reads_the_percentages_as_numbers(october, runner, tmp_path):
+    """As Excel and Google Sheets open a CSV: numbers, percentages and dates recognised."""
+    result = runner.invoke(args=["report", "sources", "--month", "2026-10", "--format", "csv"])
+    (tmp_path / "sources.csv").write_text(result.output, encoding="utf-8")
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    profile = Path(tempfile.gettempdir()) / f"leadrouter-lo-profile-{os.getuid()}"
+    subprocess.run([soffice, "--headless", "--norestore", f"-env:UserInstallation=file://{profile}",
+                    "--infilter=CSV:44,34,76,1,,1033,false,true", "--convert-to", "xlsx", "--outdir",
+                    str(tmp_path / "opened"), str(tmp_path / "sources.csv")],
+                   check=True, capture_output=True, timeout=120)
+    sheet = load_workbook(tmp_path / "opened" / "sources.xlsx").active
+    header = [c.value for c in sheet[1]]
+    website = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == "Website")
+    share, roi = website[header.index("Contacted <5 min %")], website[header.index("ROI")]
+    assert (share.value, roi.value) == (0.5, 23) and "%" in share.number_format and "%" in roi.number_format
+
+
+def test_the_xlsx_report_formats_shares_as_percent_and_money_as_dollars(october, runner, tmp_path):
+    path = tmp_path / "report.xlsx"
+    assert runner.invoke(args=["report", "monthly", "--month", "2026-10", "--format", "xlsx",
+                               "--output", str(path)]).exit_code == 0
+    book = load_workbook(path)
+    summary = {row[1].value: row[2] for row in book["Summary"].iter_rows(min_row=2)}
+    bind, premium = summary["Lead-to-bind ratio"], summary["Total premium written"]
+    assert bind.value == pytest.approx(2 / 6) and bind.number_format == "0%"
+    assert premium.value == 3000 and premium.number_format == '"$"#,##0.00'
+    assert summary["Avg first response time"].number_format == "0.0"
+    assert summary["Total leads received"].number_format == "General"
+    sources = book["Sources"]
+    header = {c.value: c.column for c in sources[1]}
+    website = next(r for r in sources.iter_rows(min_row=2) if r[0].value == "Website")
+    assert website[header["Bound %"] - 1].value == 0.5 and website[header["Bound %"] - 1].number_format == "0%"
+    assert website[header["Cost per lead"] - 1].number_format == '"$"#,##0.00'
+    assert website[header["Leads received"] - 1].number_format == "General"
+    producers = book["Producers"]
+    header = {c.value: c.column for c in producers[1]}
+    assert producers.cell(2, header["Close rate"]).number_format == "0%"
+
+
+def test_one_formatter_reads_a_figure_the_same_on_the_dashboard_and_in_the_reports():
+    from automations import dashboard_figures, report_formats
+    assert dashboard_figures.show is report_formats.show
+    show = report_formats.show
+    assert show(2.25, "minutes") == "2.3 min" and show(22.0, "minutes") == "22 min"  # as the sheet's ROUND()
+    assert show(5, "minutes") == "5 min" and show(0.4444, "pct") == "44%"
+    assert show(1000, "money") == "$1,000.00" and show(2700.0, "money0") == "$2,700"
+    assert show(None, "pct") == show(float("nan"), "minutes") == "--"
 
 
 def test_an_xlsx_report_is_written_to_a_default_file_name(october, runner, tmp_path, monkeypatch):
