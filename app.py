@@ -116,6 +116,7 @@ def create_app(config: dict[str, Any] | None = None, *, store: Store | None = No
     if config:
         app.config.update(config)
     app.extensions["leadrouter"] = Services(app, store, notifier, clock)
+    _logging()  # here too: gunicorn builds the app without our CLI, and its logs must be masked as well
     app.register_blueprint(web)
     for command in COMMANDS:
         app.cli.add_command(_in_app_context(command))
@@ -169,8 +170,8 @@ def post_lead():
         vendor = _vendor()
         payload = _payload()
         outcome = submit_lead(payload, services().store, services().clock, source=vendor)
-    except Honeypot:
-        log.info("honeypot field filled; submission dropped")
+    except Honeypot as exc:  # masked contact details: enough to find a real person a browser's autofill dropped
+        log.warning("honeypot field 'website' filled on a public post (%s); nothing stored", exc.who or "no contact")
         return (render_template("thanks.html", agency=_agency_name(), lead=None) if wants_html
                 else (jsonify(status="received"), 200))
     except InvalidLead as exc:
@@ -215,7 +216,7 @@ def _payload() -> Any:
     """The request body as a Python object, or InvalidLead naming what is wrong with it."""
     mimetype = request.mimetype
     if mimetype == "application/x-www-form-urlencoded":
-        text = _utf8(request.get_data(cache=True))
+        text = _utf8()
         try:
             pairs = urllib.parse.parse_qsl(text, keep_blank_values=True, errors="strict", max_num_fields=500)
         except UnicodeDecodeError:
@@ -230,18 +231,30 @@ def _payload() -> Any:
             raise InvalidLead({bad: "not valid UTF-8"}, status=400)
         return unbracket(pairs)
     if mimetype in JSON_TYPES or mimetype.endswith("+json"):
-        text = _utf8(request.get_data(cache=True))
+        text = _utf8()
         try:
             return json.loads(text)
         except RecursionError:
             raise InvalidLead({"body": "JSON nested too deeply"}, status=400) from None
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise InvalidLead({"body": f"not valid JSON ({exc.msg} at line {exc.lineno})"}, status=400) from None
+        except ValueError:  # Python's 4300-digit limit on int(): no form field is a number that long
+            raise InvalidLead({"body": "not readable JSON (a number with too many digits)"}, status=400) from None
     raise InvalidLead({"content_type": f"unsupported content type {mimetype or '(none)'}; send JSON, "
                                       "application/x-www-form-urlencoded or multipart/form-data"}, status=415)
 
 
-def _utf8(raw: bytes) -> str:
+def _utf8() -> str:
+    """The whole body as text; 413 for a chunked body past the limit, 400 for bytes that are not UTF-8.
+
+    With no Content-Length (chunked), Werkzeug stops reading at MAX_CONTENT_LENGTH and hands
+    back the first megabyte as if it were everything: a cut body could still parse as a lead.
+    """
+    from werkzeug.exceptions import RequestEntityTooLarge
+    raw = request.get_data(cache=True)
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(raw) >= limit:
+        raise RequestEntityTooLarge()
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -367,10 +380,13 @@ def leads_command(as_json: bool) -> None:
 @click.argument("lead_id")
 @click.option("--json", "as_json", is_flag=True, help="JSON list, keys in snake_case.")
 def activity_command(lead_id: str, as_json: bool) -> None:
-    """The audit trail of one lead."""
+    """The audit trail of one lead; an unknown Lead ID is an error (exit 1), with or without --json."""
     store = _store()
     tz = store.config().settings.tz
-    events = store.activity(lead_id)
+    lead_id = lead_id.strip()
+    events = store.activity(lead_id) if lead_id else []  # activity("") would be every lead's
+    if not events and (not lead_id or store.get_lead(lead_id) is None):
+        raise click.ClickException(f"no lead {lead_id} (see `leadrouter leads` for the Lead IDs)")
     if as_json:
         click.echo(json.dumps([_local_json(e.to_row(), tz) for e in events], indent=1))
         return
@@ -381,7 +397,11 @@ def activity_command(lead_id: str, as_json: bool) -> None:
 @click.command("check")
 def check_command() -> None:
     """Validate the config tabs; exit 1 when something would break routing."""
-    problems = check_config(_store().config())
+    from automations.checks import check_delivery
+    config = _store().config()
+    problems = check_config(config) + check_delivery(
+        config, email_configured=bool(current_app.config.get("SMTP_URL")),
+        public_url=current_app.config.get("PUBLIC_URL", ""))
     for p in problems:
         click.echo(f"{p.level.upper():<7} {p.tab}: {p.message}")
     errors = [p for p in problems if p.level == "error"]
@@ -491,7 +511,8 @@ def export_command(file: str) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def import_command(file: str) -> None:
     """Read an .xlsx workbook back: config tabs present replace the store's, Settings merge by name,
-    new Lead IDs are added and known ones take Status/Premium/Attempts/Lost Reason/Notes."""
+    new Lead IDs are added and known ones take Status/Premium/Attempts/Lost Reason/Notes, and
+    Activity rows the store lacks are added (so nothing already sent is sent again)."""
     from sheets_schema.workbook import WorkbookError, import_workbook
     try:
         summary = import_workbook(_store(), file, services().clock.now())
@@ -513,6 +534,7 @@ def notify_settings(env) -> dict[str, str]:
     return dict(
         TWILIO_ACCOUNT_SID=env.get("TWILIO_ACCOUNT_SID", ""), TWILIO_AUTH_TOKEN=env.get("TWILIO_AUTH_TOKEN", ""),
         TWILIO_FROM=sender, TWILIO_API=env.get("LEADROUTER_TWILIO_API", "https://api.twilio.com"),
+        TWILIO_TIMEOUT=env.get("LEADROUTER_TWILIO_TIMEOUT", "10"),
         SMTP_URL=env.get("SMTP_URL", ""), SMTP_FROM=env.get("SMTP_FROM", ""),
         PUBLIC_URL=env.get("LEADROUTER_PUBLIC_URL", ""), SECRET_KEY=env.get("LEADROUTER_SECRET_KEY", ""),
     )
@@ -548,8 +570,36 @@ class TwilioSms:
         except TwilioRestException as exc:
             raise ChannelError(f"Twilio error {exc.code or exc.status}: {exc.msg}",
                                permanent=exc.code in TWILIO_PERMANENT, unsubscribed=exc.code == 21610) from None
-        except (TwilioException, requests.RequestException) as exc:
+        except requests.RequestException as exc:
+            if _request_may_have_landed(exc):
+                raise ChannelError(f"Twilio did not answer ({type(exc).__name__}); the text may have been sent",
+                                   outcome_unknown=True) from None
             raise ChannelError(f"Twilio unreachable ({type(exc).__name__})") from None
+        except TwilioException as exc:
+            raise ChannelError(f"Twilio unreachable ({type(exc).__name__})") from None
+
+
+def _request_may_have_landed(exc) -> bool:
+    """Whether Twilio may have received the request: it went out and no answer came back (a read
+    timeout, a connection dropped mid-request, a cut response). A refused connection, a DNS or
+    TLS failure or a connect timeout sent nothing, so retrying those is safe."""
+    from requests import exceptions as http
+    from urllib3.exceptions import ProtocolError
+    if isinstance(exc, (http.ConnectTimeout, http.SSLError, http.ProxyError)):
+        return False
+    if isinstance(exc, (http.ReadTimeout, http.ChunkedEncodingError, http.ContentDecodingError)):
+        return True
+    if isinstance(exc, http.ConnectionError):  # urllib3 wraps failures to connect in MaxRetryError
+        return isinstance(exc.args[0] if exc.args else None, (ProtocolError, ConnectionResetError))
+    return False
+
+
+def _seconds(text: Any, default: float) -> float:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return default
+    return value if value > 0 else default
 
 
 def build_notifier(svc: Services) -> Notifier:
@@ -562,7 +612,8 @@ def build_notifier(svc: Services) -> Notifier:
     twilio = [cfg.get(k, "") for k in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM")]
     if all(twilio):
         router.register("sms", TwilioSms(*twilio, base_url=cfg.get("TWILIO_API", ""),
-                                         status_callback=lambda m: _status_callback_url(svc, m)))
+                                         status_callback=lambda m: _status_callback_url(svc, m),
+                                         timeout=_seconds(cfg.get("TWILIO_TIMEOUT"), 10.0)))
     elif any(twilio):  # half set up: hold texts until it is finished rather than print them
         missing = ", ".join(n for n, v in zip(("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"), twilio)
                             if not v)
@@ -577,6 +628,9 @@ def build_notifier(svc: Services) -> Notifier:
     for name, channel in router.channels.items():
         if isinstance(channel, Misconfigured):
             log.error("%s messages will wait: %s", name, channel.reason)
+    if isinstance(router.channels.get("email"), SmtpChannel) and not public_url(svc):
+        log.error("emails to leads will wait: no public URL for their unsubscribe link "
+                  "(set LEADROUTER_PUBLIC_URL or the Settings tab's Public URL)")
     return router
 
 
@@ -616,13 +670,18 @@ def _unsubscribe_signer(svc: Services):
 
 
 def unsubscribe_url(svc: Services, message: Message) -> str:
-    """The lead's one-click link. The token names the lead, not the address: no email in access logs."""
-    token = _unsubscribe_signer(svc).dumps({"lead": message.lead_id})
-    return f"{public_url(svc) or 'http://localhost:8000'}/unsubscribe/{token}"
+    """The lead's one-click link ('' without a public URL: the email then waits, see SmtpChannel).
+    The token names the lead, not the address: no email in access logs."""
+    base = public_url(svc)
+    if not base:
+        return ""
+    return f"{base}/unsubscribe/{_unsubscribe_signer(svc).dumps({'lead': message.lead_id})}"
 
 
 @web.route("/unsubscribe/<token>", methods=["GET", "POST"])
 def unsubscribe(token: str):
+    """GET asks (mail scanners open every link; they must not unsubscribe anyone); POST acts:
+    the page's button, or a mail client's RFC 8058 one-click POST (List-Unsubscribe-Post)."""
     from itsdangerous import BadSignature
     from automations.contact import mask
     from automations.optout import is_opted_out, set_opted_out
@@ -633,11 +692,15 @@ def unsubscribe(token: str):
     except (BadSignature, KeyError, TypeError):
         return render_template("unsubscribed.html", agency=_agency_name(), ok=False), 404
     lead = svc.store.get_lead(str(lead_id))
-    if lead is not None and lead.email and not is_opted_out(svc.store, lead.email.lower()):
+    done = lead is None or not lead.email or is_opted_out(svc.store, lead.email.lower())
+    if request.method == "GET":
+        return render_template("unsubscribed.html", agency=_agency_name(), ok=True, confirm=not done)
+    if not done:
         set_opted_out(svc.store, lead.email.lower(), True)
+        how = "one-click unsubscribe" if request.form.get("List-Unsubscribe") == "One-Click" else "unsubscribe"
         svc.store.add_activity([Activity(time=svc.clock.now(), lead_id=lead.lead_id, event="email unsubscribed",
-                                         detail=f"{mask(lead.email)} clicked unsubscribe")])
-    return render_template("unsubscribed.html", agency=_agency_name(), ok=True)
+                                         detail=f"{mask(lead.email)} confirmed {how}")])
+    return render_template("unsubscribed.html", agency=_agency_name(), ok=True, confirm=False)
 
 
 def _twilio_request_ok() -> bool:
@@ -797,10 +860,19 @@ COMMANDS += [tick_command, worker_command]
 
 
 def _logging() -> None:
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(RedactingFilter())
+    """Masked logging for every process: the CLI, and the web process gunicorn runs (create_app).
+
+    Idempotent. Without handlers (gunicorn configures only its own loggers) our format goes to
+    stderr; every handler, ours or the host's, gets the RedactingFilter once.
+    """
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handlers = [h for name in ("", "gunicorn.error", "gunicorn.access") for h in logging.getLogger(name).handlers]
+    for handler in handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
 
 
 @click.group(help="leadrouter: every lead lands with exactly one owner within a second.\n\n"

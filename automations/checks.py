@@ -10,6 +10,7 @@ import difflib
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Callable
+from urllib.parse import urlsplit
 
 from sheets_schema.tabs import ROUTING_MODELS
 
@@ -18,9 +19,10 @@ from .contact import normalize_phone
 from .routing.lines import covers
 from .routing.territory import ROTATION_WORDS, zip5, zip_range
 from .routing.weights import FACTORS, factor_key, parse_weights
-from .templates import unknown_placeholders
+from .quiet_hours import quiet_hours_problems
+from .templates import template_problems
 
-__all__ = ["FACTORS", "Problem", "check_config"]
+__all__ = ["FACTORS", "Problem", "check_config", "check_delivery"]
 
 
 @dataclass(frozen=True)
@@ -42,12 +44,41 @@ def check_config(config: AgencyConfig, today: date | None = None) -> list[Proble
     _territories(config, today, add)
     _weights(config, add)
     _lines(config, add)
+    _form_fields(config, add)
     for c in config.clients:
         if c.csr.strip() and config.producer(c.csr) is None:
             add("error", "Clients", f"{c.name or c.email or c.phone}: CSR {_unknown(c.csr, config)}")
+    _notifications(config, add)
+    _spreadsheet(config, add)
+    return problems
+
+
+def _notifications(config: AgencyConfig, add: Add) -> None:
+    """The Templates tab and Quiet Hours: messages that would go out wrong, or not at all."""
+    from sheets_schema.demo import TEMPLATES  # the keys the service sends
+    known = {t["key"] for t in TEMPLATES}
     for t in config.templates:
-        for name in sorted(unknown_placeholders(t)):
-            add("warning", "Templates", f"{t.key}: unknown placeholder [{name}]")
+        for level, message in template_problems(t, known):
+            add(level, "Templates", message)
+    for level, message in quiet_hours_problems(config.settings):
+        add(level, "Settings", message)
+
+
+def check_delivery(config: AgencyConfig, *, email_configured: bool, public_url: str) -> list[Problem]:
+    """What the environment (not the tabs) gets wrong about reaching people; `public_url` is
+    LEADROUTER_PUBLIC_URL ('' when unset)."""
+    problems = []
+    url = public_url.strip() or config.settings.get("Public URL")
+    if email_configured and not url:
+        problems.append(Problem("error", "Settings", "no Public URL (set LEADROUTER_PUBLIC_URL or the Settings "
+                                                     "tab's Public URL): emails to leads wait, because their "
+                                                     "unsubscribe link would lead nowhere"))
+    elif url and not url.lower().startswith(("https://", "http://")):
+        problems.append(Problem("error", "Settings", f"Public URL {url!r} is not an http(s) address: "
+                                                     "unsubscribe links and Twilio signatures need one"))
+    elif url and urlsplit(url).hostname in ("localhost", "127.0.0.1", "::1", "0.0.0.0"):
+        problems.append(Problem("warning", "Settings", f"Public URL {url} is this machine: unsubscribe links "
+                                                       "in emails to leads will not open for them"))
     return problems
 
 
@@ -63,6 +94,9 @@ def _producers(config: AgencyConfig, add: Add) -> None:
         add("error", "Producers", "no active producer: every lead would go to the manager")
     if not config.managers:
         add("warning", "Producers", "no Manager: escalation alerts have nobody to go to")
+    elif not any(m.is_active for m in config.managers):
+        add("warning", "Producers", "every Manager is inactive: escalation alerts have nobody to go to, and a lead "
+                                    "nobody can take goes to an inactive manager")
     seen: set[str] = set()
     known_lines = [l.line for l in config.lines if l.line.strip()]
     for p in config.producers:
@@ -70,6 +104,8 @@ def _producers(config: AgencyConfig, add: Add) -> None:
         if key in seen:
             add("error", "Producers", f"{p.name}: listed twice; leads and replies cannot tell them apart")
         seen.add(key)
+        for problem in p.problems:  # cells that did not parse: routing reads them differently than meant
+            add("error", "Producers", f"{p.name}: {problem}")
         if p.mobile and not normalize_phone(p.mobile):
             add("error", "Producers", f"{p.name}: Mobile {p.mobile!r} is not a valid phone number")
         if p.role == "Producer" and not p.lines:
@@ -103,15 +139,21 @@ def _settings(config: AgencyConfig, add: Add) -> None:
     fallback = config.settings.territory_fallback.strip()
     if fallback.lower().replace(" ", "_").replace("-", "_") not in ROTATION_WORDS and config.producer(fallback) is None:
         add("error", "Settings", f"Territory Fallback {_unknown(fallback, config)} (use round_robin or a name)")
+    for level, message in config.settings.problems:  # the speed clock's settings: hours, holidays, zone, cap
+        add(level, "Settings", message)
 
 
 def _territories(config: AgencyConfig, today: date, add: Add) -> None:
     level = "error" if config.settings.routing_model == "territory" else "warning"
     ranges = []
     for t in config.territories:
-        label = t.territory or f"ZIP {t.zip_from}"
+        label = t.territory or f"ZIP {t.zip_from or t.zip_to}".strip()
         r = zip_range(t)
         if r is None:
+            if not t.zip_from.strip():
+                what = "ZIP From is blank" + (f" (ZIP To {t.zip_to.strip()})" if t.zip_to.strip() else "")
+                add("error", "Territories", f"{label}: {what}; the row is ignored")
+                continue
             bad = t.zip_from if zip5(t.zip_from) is None else t.zip_to
             add("error", "Territories", f"{label}: {bad!r} is not a ZIP code; the range is ignored")
             continue
@@ -128,6 +170,11 @@ def _territories(config: AgencyConfig, today: date, add: Add) -> None:
         if t.backup.strip() and t.backup.strip().lower() == t.producer.strip().lower():
             add("warning", "Territories", f"{label}: the Backup is the Producer")
         backup_name = (t.backup or _own_backup(config, t.producer)).strip()
+        person = config.producer(t.producer) if t.producer.strip() else None
+        if person is not None and person.role != "Producer":
+            goes = f"the backup {backup_name}" if backup_name else "the Territory Fallback"
+            add(level, "Territories", f"{label}: Producer {person.name} is a {person.role}, who takes no new "
+                                      f"leads; every lead in {r} goes to {goes}")
         owner, backup = _away(config, t.producer, today), _away(config, backup_name, today)
         if owner and backup and config.producer(t.producer) is not None:  # unknown names are reported above
             backup_text = f"backup {backup_name} {backup}" if backup_name else "no backup"
@@ -143,7 +190,8 @@ def _territories(config: AgencyConfig, today: date, add: Add) -> None:
                 lo, hi = max(ra.lo, rb.lo), min(ra.hi, rb.hi)
                 same_focus = {f.lower() for f in a.line_focus} == {f.lower() for f in b.line_focus}
                 how = ("same Line Focus, so the narrower range, else the row listed first, wins" if same_focus
-                       else "the territory whose Line Focus fits the lead's line wins")
+                       else "the territory whose Line Focus fits the lead's line wins, then a blank Line Focus "
+                            "(any line), then a related line; else the narrower range, else the row listed first")
                 add("warning", "Territories", f"{a.territory} and {b.territory} overlap on "
                                               f"{lo if lo == hi else f'{lo}–{hi}'}: {how}")
 
@@ -183,8 +231,12 @@ def _has_known_zip(lo: str, hi: str) -> bool:
 
 def _weights(config: AgencyConfig, add: Add) -> None:
     rules = parse_weights(config.weights)
+    serious = ("unreadable", "not a percent", "listed twice")  # routing would differ from the tab
     for problem in rules.problems:
-        add("error" if "unreadable" in problem or "not a percent" in problem else "warning", "Weights", problem)
+        add("error" if any(s in problem for s in serious) else "warning", "Weights", problem)
+    for row in config.weights:
+        for problem in row.problems:
+            add("error", "Weights", f"{row.factor}: {problem}")
     given = {factor_key(w.factor) for w in config.weights if w.weight is not None} - {None}
     if config.weights:
         for factor in FACTORS:
@@ -213,3 +265,35 @@ def _lines(config: AgencyConfig, add: Add) -> None:
         for related in row.related_lines:
             if not any(covers([l], related) for l in lines):
                 add("warning", "Lines", f"{row.insurance_type}: related line {related!r} is no Line on this tab")
+
+
+def _form_fields(config: AgencyConfig, add: Add) -> None:
+    """A Form Fields target must name one of our fields ('First Name' is fine), else it maps nothing."""
+    from .form_payload import FIELDS, form_field_target
+    for row in config.form_fields:
+        if row.field.strip() and form_field_target(row.field) is None:
+            add("error", "Form Fields", f"{row.key}: Field {row.field.strip()!r} is not one of ours "
+                                        f"({', '.join(FIELDS)}, full_name); its values only reach Notes")
+
+
+def _spreadsheet(config: AgencyConfig, add: Add) -> None:
+    """On a Google Sheet: its own time zone is Settings' (it shows times and evaluates TODAY() and
+    NOW() in it), and no column of ours is missing (a renamed header hides its values)."""
+    from sheets_schema.gsheets_layout import SHEET_MISSING_COLUMNS, SHEET_TIME_ZONE
+    settings = config.settings
+    zone, wanted = settings.get(SHEET_TIME_ZONE), settings.get("Time Zone")
+    if zone and zone.lower() != wanted.lower():
+        add("warning", "Settings", f"the spreadsheet's own time zone is {zone} but Time Zone is {wanted}: the sheet "
+                                   f"shows times and evaluates TODAY() and NOW() in {zone}. `leadrouter init` sets it "
+                                   "(and converts the times already written)")
+    for part in settings.get(SHEET_MISSING_COLUMNS).split("|"):
+        tab, _, headers = part.partition(":")
+        if headers.strip():
+            names = ", ".join(repr(h.strip()) for h in headers.split(","))
+            if "'Lead ID'" in names:
+                add("error", tab.strip(), "no 'Lead ID' column (renamed or deleted?): rows cannot be matched to "
+                                          "leads; rename the column back to 'Lead ID'")
+                names = ", ".join(n for n in names.split(", ") if n != "'Lead ID'")
+            if names:
+                add("warning", tab.strip(), f"no {names} column (renamed or deleted?): the service keeps its own "
+                                            "copy and cannot see edits there. `leadrouter init` adds it back")

@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, time
 from functools import cached_property
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sheets_schema import cells
 from sheets_schema.models import (
     Client, FormField, LineDef, Producer, Setting, Source, Template, Territory, Weight,
 )
+
+from .settings_text import OpeningHours, describe_hours, read_business_hours, read_holidays, read_time_zone
 
 DEFAULT_SETTINGS: dict[str, str] = {
     "Agency Name": "Our Agency",
@@ -31,30 +33,6 @@ DEFAULT_SETTINGS: dict[str, str] = {
     "Default Source": "Website",
     "Public URL": "",
 }
-
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def _hhmm(text: str) -> time:
-    hours, _, minutes = text.strip().partition(":")
-    return time(int(hours) % 24, int(minutes or 0))
-
-
-def parse_business_hours(text: str) -> dict[int, tuple[time, time]]:
-    """'Mon-Fri 08:00-18:00; Sat 09:00-12:00' -> {weekday: (open, close)}."""
-    hours: dict[int, tuple[time, time]] = {}
-    for part in text.replace(",", ";").split(";"):
-        bits = part.split()
-        if len(bits) != 2:
-            continue
-        days, span = bits
-        start_day, _, end_day = days.lower().partition("-")
-        opens, _, closes = span.partition("-")
-        first = DAYS.index(start_day[:3])
-        last = DAYS.index((end_day or start_day)[:3])
-        for day in range(first, last + 1):
-            hours[day] = (_hhmm(opens), _hhmm(closes))
-    return hours
 
 
 @dataclass(frozen=True)
@@ -77,10 +55,7 @@ class Settings:
 
     @cached_property
     def tz(self) -> ZoneInfo:
-        try:
-            return ZoneInfo(self.get("Time Zone"))
-        except (ZoneInfoNotFoundError, ValueError):
-            return ZoneInfo(DEFAULT_SETTINGS["Time Zone"])
+        return read_time_zone(self.get("Time Zone")) or ZoneInfo(DEFAULT_SETTINGS["Time Zone"])
 
     @property
     def routing_model(self) -> str:
@@ -96,7 +71,11 @@ class Settings:
 
     @property
     def max_reassignments(self) -> int:
-        return cells.parse_int(self.get("Max Reassignments")) or 0
+        """A whole number of times, 0 or more; anything else means the default (2), not 0."""
+        value = cells.parse_number(self.get("Max Reassignments"))
+        if value is None or value < 0 or value != int(value):
+            return int(DEFAULT_SETTINGS["Max Reassignments"])
+        return int(value)
 
     @property
     def territory_fallback(self) -> str:
@@ -107,22 +86,57 @@ class Settings:
         return self.get("Default Source")
 
     @cached_property
+    def opening_hours(self) -> OpeningHours:
+        """The Business Hours text as read, with what could not be read."""
+        return read_business_hours(self.get("Business Hours"))
+
+    @cached_property
     def business_hours(self) -> dict[int, tuple[time, time]]:
-        return parse_business_hours(self.get("Business Hours"))
+        """Hours per weekday. An unreadable text means the default hours (never 'always open' or
+        'never open', which would flood or freeze the speed clock); `problems` says so."""
+        read = self.opening_hours
+        return read_business_hours(DEFAULT_SETTINGS["Business Hours"]).hours if read.errors else read.hours
 
     @cached_property
+    def _holidays(self) -> tuple[frozenset[date], frozenset[tuple[int, int]], tuple[str, ...]]:
+        return read_holidays(self.get("Holidays"))
+
+    @property
     def holidays(self) -> frozenset[date]:
-        days = (cells.parse_date(p) for p in self.get("Holidays").replace(";", ",").split(","))
-        return frozenset(d for d in days if d)
+        return self._holidays[0]
+
+    @property
+    def yearly_holidays(self) -> frozenset[tuple[int, int]]:
+        """(month, day) closed every year: a Holidays entry without a year ('Dec 24')."""
+        return self._holidays[1]
 
     @cached_property
-    def quiet_hours(self) -> tuple[time, time]:
-        """(start, end) of the quiet window, e.g. 21:00-08:00."""
-        start, _, end = self.get("Quiet Hours").partition("-")
-        try:
-            return _hhmm(start), _hhmm(end)
-        except ValueError:
-            return time(21), time(8)
+    def problems(self) -> tuple[tuple[str, str], ...]:
+        """(level, message) for each speed-clock setting not used as written: `leadrouter check` lists
+        them; a tick records the errors (and goes on with what is said here)."""
+        out: list[tuple[str, str]] = []
+        hours = self.opening_hours
+        text = self.get("Business Hours")
+        if hours.errors:
+            out.append(("error", f"Business Hours {text!r}: {'; '.join(hours.errors)}. The default "
+                                 f"{DEFAULT_SETTINGS['Business Hours']} is used until it is fixed"))
+        elif hours.notes:
+            out.append(("warning", f"Business Hours {text!r}: {'; '.join(hours.notes)}; read as "
+                                   f"{describe_hours(hours.hours)}"))
+        bad = self._holidays[2]
+        if bad:
+            out.append(("error", f"Holidays: {', '.join(repr(b) for b in bad)} not a date (write it like "
+                                 "2026-12-25, or Dec 25 for every year); the office counts as open that day"))
+        zone = self.get("Time Zone")
+        if read_time_zone(zone) is None:
+            out.append(("error", f"Time Zone {zone!r} is not a time zone (write it like America/Chicago); "
+                                 f"{DEFAULT_SETTINGS['Time Zone']} is used"))
+        cap = self.get("Max Reassignments")
+        value = cells.parse_number(cap)
+        if value is None or value < 0 or value != int(value):
+            out.append(("error", f"Max Reassignments {cap!r} is not a whole number (0, 1, 2 ...); "
+                                 f"{DEFAULT_SETTINGS['Max Reassignments']} is used"))
+        return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -139,19 +153,28 @@ class AgencyConfig:
 
     @classmethod
     def from_rows(cls, rows: dict[str, list[dict]]) -> "AgencyConfig":
-        """Build from raw tab rows ({tab name: [row, ...]}); blank rows are skipped."""
-        def models(tab: str, model, required: str):
+        """Build from raw tab rows ({tab name: [row, ...]}); blank rows are skipped.
+
+        A row counts when one of its `required` cells is filled; a Territories row with any
+        cell filled is kept even without a ZIP From, so `check` can name it instead of the
+        row vanishing.
+        """
+        def filled(value) -> bool:
+            return bool(value) if isinstance(value, (list, tuple)) else bool(str(value or "").strip())
+
+        def models(tab: str, model, required: str | tuple[str, ...]):
+            keys = (required,) if isinstance(required, str) else required
             out = []
             for row in rows.get(tab, []):
                 parsed = model.from_row(row)
-                if str(getattr(parsed, required, "")).strip():
+                if any(filled(getattr(parsed, key, "")) for key in keys):
                     out.append(parsed)
             return tuple(out)
 
         settings = {s.setting: s.value for s in models("Settings", Setting, "setting")}
         return cls(
             producers=models("Producers", Producer, "name"),
-            territories=models("Territories", Territory, "zip_from"),
+            territories=models("Territories", Territory, ("zip_from", "zip_to", "territory", "producer", "backup")),
             weights=models("Weights", Weight, "factor"),
             sources=models("Sources", Source, "source"),
             lines=models("Lines", LineDef, "insurance_type"),

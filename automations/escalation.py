@@ -15,11 +15,16 @@ walk-ins) climb at half the minutes.
 Each owner has their own ladder: rung keys are "L-1001/esc-5" for the first owner and
 "L-1001/esc-5@<Assigned At>" after a reassignment, so any reassignment path that sets
 Assigned At and Reassigned From restarts the ladder without a shared counter.
+
+The 5-minute reminder goes to the owner's Push Webhook when they have one (a text if the
+push fails). Minute 0 is the web process's job; `minute_zero` only sends what it never did
+(the process died between saving the lead and its background send).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from sheets_schema.models import Lead, Producer
 
@@ -120,9 +125,9 @@ def _rung_action(lead: Lead, rung: Rung, key: str, owner: Producer | None, confi
     if rung.step != "esc-30":
         messages: list[Message] = []
         if owner is not None:
-            for template in rung.templates:
+            for template in rung.templates:  # the reminder by push when the owner has a webhook
                 messages += compose(key, template, lead, config, to_producer=owner, owner=owner,
-                                    Minutes=str(round(waited)))
+                                    push=rung.step == "esc-5", Minutes=str(round(waited)))
         reason = f"{rung.what} to {who}: untouched {waited:.0f} business min (rung {minutes})"
         if not messages:
             reason += "; nobody to message (owner unknown or without a mobile/email)"
@@ -164,13 +169,74 @@ def followthrough(lead: Lead, config: AgencyConfig, hours: BusinessHours, journa
     step = f"reassigned-{max(journal.reassignments, 1)}"
     messages = new_lead_messages(lead, config, step=step)
     previous = config.producer(lead.reassigned_from)
-    if previous is not None:
+    if previous is not None:  # how long *they* had it, not how old the lead is
+        had = hours.minutes_between(previous_start(lead, journal), lead.assigned_at)
         messages += compose(f"{lead.lead_id}/{step}", "producer_reassigned_away", lead, config,
                             to_producer=previous, owner=previous, NewOwner=lead.assigned_to,
-                            Minutes=str(round(hours.minutes_between(lead.received_at, lead.assigned_at))))
+                            Minutes=str(round(had)))
     return [Action(done, lead.lead_id, step, "send",
                    f"{lead.assigned_to} told of the lead; {lead.reassigned_from} told it was reassigned",
                    "reassignment notified", messages=tuple(messages))]
+
+
+def previous_start(lead: Lead, journal: Journal) -> datetime:
+    """When the owner before the current one got the lead: the Assigned At in the key of the
+    30-minute rung that moved it ("L-1001/esc-30@<stamp>"), or arrival for the first owner."""
+    pattern = re.compile(rf"{re.escape(lead.lead_id)}/esc-30@(\d{{8}}T\d{{6}})")
+    current = stamp(lead.assigned_at) if lead.assigned_at else "~"
+    earlier = sorted(m.group(1) for m in map(pattern.fullmatch, journal.keys) if m and m.group(1) < current)
+    if not earlier:
+        return lead.received_at
+    return datetime.strptime(earlier[-1], "%Y%m%dT%H%M%S").replace(tzinfo=timezone.utc)
+
+
+# ---- minute 0, when the web process never sent it ---------------------------------------------
+MINUTE_ZERO_GRACE = timedelta(minutes=1)  # the web's background send normally takes a second
+MINUTE_ZERO_LIMIT = timedelta(days=1)     # older news is the ladder's business
+
+
+def minute_zero(lead: Lead, config: AgencyConfig, journal: Journal, now: datetime) -> Action | None:
+    """The current owner's new-lead text and email if nobody ever claimed them, a minute after
+    the assignment. Same keys as the web process uses, so a slow web send and this never both go:
+    "L-1001/assigned/..." for the first owner, "L-1001/reassigned@<Assigned At>/..." after a PASS.
+    A ladder move has its own (followthrough), so nothing is planned for it here."""
+    owner = config.producer(lead.assigned_to) if lead.assigned_to else None
+    assigned = lead.assigned_at or lead.received_at
+    if owner is None or not untouched(lead) or not MINUTE_ZERO_GRACE <= now - assigned <= MINUTE_ZERO_LIMIT:
+        return None
+    if not lead.reassigned_from:
+        step = "assigned"
+    elif generation(lead) and journal.done(followthrough_key(lead)):
+        return None
+    elif _pass_notified(lead, owner, journal):
+        return None
+    else:
+        step = f"reassigned@{assigned.isoformat()}"
+    wanted = [c for c, address in (("sms", owner.mobile), ("email", owner.email)) if address]
+    if all(journal.done(f"{lead.lead_id}/{step}/{owner.name}/{c}") for c in wanted):
+        return None
+    messages = [m for m in new_lead_messages(lead, config, step=step) if not journal.done(m.key)]
+    if not messages:
+        return None
+    return Action(f"{lead.lead_id}/{step}/late", lead.lead_id, "minute-0", "send",
+                  f"new-lead {' and '.join(m.channel for m in messages)} to {owner.name}: never sent when "
+                  f"the lead was saved, sent by the tick", "new-lead messages sent late", messages=tuple(messages))
+
+
+def _pass_notified(lead: Lead, owner: Producer, journal: Journal) -> bool:
+    """Whether a PASS's new-lead message to `owner` for this assignment was claimed (its key holds
+    the moment of the PASS, in whatever precision the web process had)."""
+    pattern = re.compile(rf"{re.escape(lead.lead_id)}/reassigned@(.+)/{re.escape(owner.name)}/(sms|email)")
+    for match in map(pattern.fullmatch, journal.keys):
+        try:
+            moment = datetime.fromisoformat(match.group(1)) if match else None
+        except ValueError:
+            continue
+        if moment is not None and moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        if moment is not None and lead.assigned_at and abs(moment - lead.assigned_at) < timedelta(seconds=1):
+            return True
+    return False
 
 
 # ---- who takes a lead at 30 minutes ----------------------------------------------------------

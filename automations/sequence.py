@@ -12,9 +12,14 @@ Which clock: the guide's steps are relative to arrival, but they pace the produc
 call attempts ("I just tried to call you"), so they follow the office, not the wall:
 - minutes and hours (min 5, h1, h4) are business minutes since arrival: a 2 a.m. lead
   gets its minute-5 text at 8:05, right after the first call of the day;
+- except the intro email, which claims no call ("thanks for asking ... what to expect"):
+  it goes 5 real minutes after arrival at any hour, so a 7 p.m. lead hears from the agency
+  that evening, not at 8:05 next morning. It is outside the order below (the text may come
+  after it), and like every email it ignores quiet hours;
 - h24 and h48 are the next business day and the one after, at the time the clock started
   (a Friday 4:50 p.m. lead: Monday and Tuesday 4:50 p.m., not Saturday);
-- day 7 and the monthly nurture are calendar days, moved to the next opening.
+- day 7 and the monthly nurture are calendar days in the agency's zone (a 10:00 lead gets
+  them at 10:00, across a clock change too), moved to the next opening.
 Steps never run out of order, and texts to the lead also wait for allowed hours in the
 lead's own time zone (quiet_hours.next_text_time). The sequence stops on contact (Status
 leaves New, which includes Lost) and on opt-out (STOP).
@@ -22,16 +27,17 @@ leaves New, which includes Lost) and on opt-out (STOP).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 
 from sheets_schema.models import Lead
 
 from .actions import Action, Journal, untouched
 from .business_hours import MAX_DAYS, BusinessHours
 from .config import AgencyConfig
-from .notify import compose
+from .notify import compose, template_for
 from .ports import SEQUENCE_STOPPED
 from .quiet_hours import next_text_time
+from .templates import channel_of
 
 NURTURE_DAYS = 30
 NURTURE_TEMPLATE = "lead_nurture_email"
@@ -42,14 +48,14 @@ class FollowUp:
     step: str
     template: str
     to: str          # "lead" or "owner"
-    clock: str       # business (minutes) | days (business days) | calendar (days)
+    clock: str       # business (minutes) | wall (real minutes) | days (business days) | calendar (days)
     amount: float
     name: str
 
 
 STEPS = (
     FollowUp("seq-min5", "lead_text_min5", "lead", "business", 5, "minute-5 text"),
-    FollowUp("seq-min5-email", "lead_intro_email", "lead", "business", 5, "intro email"),
+    FollowUp("seq-min5-email", "lead_intro_email", "lead", "wall", 5, "intro email"),
     FollowUp("seq-h1", "producer_call_reminder", "owner", "business", 60, "hour-1 call reminder"),
     FollowUp("seq-h4", "lead_text_h4", "lead", "business", 240, "hour-4 text"),
     FollowUp("seq-h24", "producer_call_reminder", "owner", "days", 1, "hour-24 call reminder"),
@@ -82,9 +88,9 @@ def nurture(month: int) -> FollowUp:
 
 def business_days_later(hours: BusinessHours, start: datetime, days: int) -> datetime:
     """The `days`-th following business day at `start`'s time of day (or its next opening)."""
-    if hours.always_open:
-        return start + timedelta(days=days)
     local = start.astimezone(hours.tz)
+    if hours.always_open:
+        return local + timedelta(days=days)  # wall-clock days in the agency's zone
     day, counted = local.date(), 0
     for _ in range(MAX_DAYS):
         day += timedelta(days=1)
@@ -98,9 +104,12 @@ def business_days_later(hours: BusinessHours, start: datetime, days: int) -> dat
 def due_at(step: FollowUp, lead: Lead, hours: BusinessHours, start: datetime) -> datetime:
     if step.clock == "business":
         return hours.add_minutes(lead.received_at, step.amount)
+    if step.clock == "wall":
+        return lead.received_at.astimezone(timezone.utc) + timedelta(minutes=step.amount)
     if step.clock == "days":
         return business_days_later(hours, start, int(step.amount))
-    return hours.next_open(start + timedelta(days=step.amount))
+    # calendar days on the agency's wall clock (aware + timedelta keeps the local time across DST)
+    return hours.next_open(start.astimezone(hours.tz) + timedelta(days=step.amount))
 
 
 def schedule(lead: Lead, config: AgencyConfig, hours: BusinessHours, journal: Journal, now: datetime) -> list[Due]:
@@ -111,6 +120,10 @@ def schedule(lead: Lead, config: AgencyConfig, hours: BusinessHours, journal: Jo
     pending = [s for s in STEPS if not journal.done(f"{lead.lead_id}/{s.step}")]
     if pending:
         for step in STEPS:  # computed in order so that no step runs before the one above it
+            if step.clock == "wall":  # the intro email keeps its own time and holds nothing back
+                if step in pending:
+                    out.append(_due(step, lead, config, due_at(step, lead, hours, start)))
+                continue
             previous = max(previous, due_at(step, lead, hours, start))
             if step in pending:
                 out.append(_due(step, lead, config, previous))
@@ -128,8 +141,8 @@ def schedule(lead: Lead, config: AgencyConfig, hours: BusinessHours, journal: Jo
 
 
 def _due(step: FollowUp, lead: Lead, config: AgencyConfig, at: datetime) -> Due:
-    template = config.template(step.template)
-    channel = (template.channel.strip().lower() if template else "") or "sms"
+    template = template_for(config, step.template)  # a row missing from an older sheet: the default's
+    channel = (channel_of(template) if template else None) or "sms"
     if step.to == "lead" and channel == "sms":
         at = next_text_time(lead, at, config.settings)  # due, but quiet where the lead lives: wait
     return Due(step, f"{lead.lead_id}/{step.step}", at, channel)

@@ -2,19 +2,31 @@
 
 A tick reads the state once (config, the leads still to watch, their journal), decides
 every due action with pure functions (escalation.ladder, sequence.follow_ups,
-status.status_changes), then performs them one by one (`handle_one_...() -> bool`):
+status.status_step), then performs them one by one (`handle_one_...() -> bool`):
 each message is claimed before it is sent, each step is marked done by claiming its
-key, and every state change re-reads the lead inside `store.exclusive()` first. So a
-tick can be killed at any point and run again, or run by two workers at once, without
-a duplicate or a missed step. A lead that makes a step fail is recorded (at most once an
-hour per step) and the loop moves on.
+key, and every state change re-reads the lead inside `store.exclusive()` first. A message
+is sent only if its lead is, when it goes, still untouched and with the same owner: a reply
+that lands mid-tick stops the rest. So a tick can be killed at any point and run again, or
+run by two workers at once, without a duplicate or a missed step. A lead that makes a step
+fail is recorded (at most once an hour per step) and the loop moves on.
+
+Status edits on leads the tick does not watch (Contacted -> Lost, Bound -> Lost ...) are
+found by a sweep: every SWEEP_EVERY the leads of the last RECENT_DAYS, once a day all of
+them, each Status against what the last sweep saw (one state row); a difference the
+journal has not logged yet becomes a status step. (A Quoted or Bound edit on an older lead
+is seen at once anyway: it lacks its stamp, so the lead is watched.)
+
+A Settings problem (unreadable Business Hours, Time Zone ...) never stops the tick: the
+setting's default is used (config.Settings), and the problem is recorded once a day.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time as timer
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sheets_schema import cells
@@ -26,17 +38,26 @@ from .business_hours import BusinessHours
 from .clock import Clock
 from .config import AgencyConfig
 from .contact import redact
-from .escalation import choose_new_owner, followthrough, followthrough_key, ladder, manager_messages
+from .escalation import (choose_new_owner, followthrough, followthrough_key, ladder, manager_messages,
+                         minute_zero)
 from .notify import deliver, retry_due
 from .optout import is_opted_out
 from .ports import Notifier, ProducerLoad, Store
 from .routing.decision import Decision
 from .routing.round_robin import POINTER
 from .sequence import follow_ups, next_follow_up, stop
-from .status import apply_status, status_changes
+from .status import STATUS_EVENT, status_step
 
 log = logging.getLogger("leadrouter.tick")
 MONTHLY_REPORT_STATE = "monthly_report_sent"  # the last month whose report went to the managers
+MONTHLY_REPORT_TRIED = "monthly_report_tried"  # "<month>@<time>": built, nothing to send (no manager email ...)
+MONTHLY_REPORT_RETRY = timedelta(hours=1)
+STATUS_SEEN = "status_seen"  # {"since", "at", "seen": {lead id: Status}}: what the last sweep saw
+STATUS_SWEPT_AT = "status_swept_at"  # when it ran (a small row, read by every tick)
+STATUS_FULL_SWEEP_AT = "status_full_sweep_at"  # when it last looked at every lead
+SWEEP_EVERY = timedelta(minutes=10)
+FULL_SWEEP_EVERY = timedelta(days=1)
+RECENT_DAYS = 30
 
 
 @dataclass
@@ -46,23 +67,25 @@ class TickReport:
     watched: int = 0
     done: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # Settings the tick could not use as written
     sent: int = 0
     seconds: float = 0.0
 
     def summary(self) -> str:
-        return (f"tick at {self.now.isoformat(timespec='seconds')}: {self.watched} lead(s) watched, "
+        line = (f"tick at {self.now.isoformat(timespec='seconds')}: {self.watched} lead(s) watched, "
                 f"{len(self.done)} step(s) done, {self.sent} message(s) sent, {len(self.errors)} error(s) "
                 f"in {self.seconds:.3f} s")
+        return line + "".join(f"\nSettings problem: {p}" for p in self.problems)
 
 
 def plan_lead(lead: Lead, config: AgencyConfig, hours: BusinessHours, journal: Journal, now: datetime) -> list[Action]:
     """Everything due for one lead at `now`: pure, so tests and `tick` agree on it."""
+    status = status_step(lead, journal, now, hours, config)
+    actions = [status.action] if status else []
     if not untouched(lead):
-        changes = status_changes(lead, lead.status, now, hours)
-        fields = ", ".join(k for k in changes if k != "next_follow_up")
-        return [Action(f"{lead.lead_id}/stamp", lead.lead_id, "stamp", "stamp",
-                       f"Status {lead.status} seen: stamped {fields}")] if changes else []
-    actions = ladder(lead, config, hours, journal, now)
+        return actions
+    first = minute_zero(lead, config, journal, now)
+    actions += ([first] if first else []) + ladder(lead, config, hours, journal, now)
     if any(a.kind == "reassign" for a in actions):
         return actions  # the sequence goes on next tick, in the new owner's name
     return actions + follow_ups(lead, config, hours, journal, now)
@@ -79,12 +102,28 @@ class Tick:
         self._state: dict[str, str] | None = None
 
     # ---- the pass -----------------------------------------------------------------------
+    def handle_settings_problems(self) -> bool:
+        """Settings the tick cannot use as written: their defaults are in use; say so once a day."""
+        errors = [message for level, message in self.config.settings.problems if level == "error"]
+        for message in errors:
+            self.report.problems.append(message)
+            log.warning("settings problem: %s", message)
+            digest = hashlib.sha1(message.encode()).hexdigest()[:12]
+            try:
+                self.store.claim(Activity(time=self.now, event="settings problem", detail=message[:500],
+                                          key=f"settings/{digest}/{self.now.astimezone(self.hours.tz):%Y%m%d}"))
+            except Exception:  # noqa: BLE001 - the report line above still says it
+                log.exception("could not record the settings problem")
+        return bool(errors)
+
     def handle_monthly_report(self) -> bool:
         """Last month's report to the managers (Settings: Monthly Report Email = Y), once a month.
 
         Due from 8 a.m. agency time on the 1st; a worker that was down then catches up within the
-        first week. The state row makes an ordinary tick skip it without building the report, and
-        the message key (the month) keeps two workers from both sending it.
+        first week. The state row (written once the email is handed over) makes an ordinary tick
+        skip it without building the report, and the message key (the month) keeps two workers
+        from both sending it. When there is nothing to send yet (no manager with an email, an
+        empty month), it is tried again an hour later, so a manager added on the 2nd still gets it.
         """
         settings = self.config.settings
         if not cells.parse_bool(settings.get("Monthly Report Email") or "N"):
@@ -97,10 +136,16 @@ class Tick:
         month = Month.of(self.now, settings.tz).previous()
         if self.store.get_state(MONTHLY_REPORT_STATE) == str(month):
             return False
+        tried, _, at = (self.store.get_state(MONTHLY_REPORT_TRIED) or "").partition("@")
+        last = cells.parse_datetime(at) if tried == str(month) else None
+        if last is not None and timedelta(0) <= self.now - last < MONTHLY_REPORT_RETRY:
+            return False
         try:
             message = monthly_report_message(self.store, self.config, month)
-            sent = message is not None and deliver(message, self.store, self.notifier, self.clock,
-                                                   config=self.config).sent
+            if message is None:
+                self.store.set_state(MONTHLY_REPORT_TRIED, f"{month}@{self.now.isoformat()}")
+                return False
+            sent = deliver(message, self.store, self.notifier, self.clock, config=self.config).sent
         except Exception as exc:  # noqa: BLE001 - a report must never hold up the leads
             self.record_error("", "monthly-report", exc)
             return False
@@ -111,6 +156,7 @@ class Tick:
 
     def run(self) -> TickReport:
         started = timer.perf_counter()
+        self.handle_settings_problems()
         retried = retry_due(self.store, self.notifier, self.clock, self.config)  # deferred and failed sends
         self.report.done.extend(f"outbox: {n} {outcome}" for outcome, n in sorted(retried.items()))
         self.handle_monthly_report()
@@ -138,9 +184,16 @@ class Tick:
         if bookkeeping:
             with self.store.exclusive():  # one transaction; a lead reached meanwhile keeps its cleared column
                 for lead_id, changes in bookkeeping.items():
-                    fresh = self.store.get_lead(lead_id)
-                    if fresh is not None and untouched(fresh):
-                        self.store.update_lead(lead_id, changes)
+                    try:
+                        fresh = self.store.get_lead(lead_id)
+                        if fresh is not None and untouched(fresh):
+                            self.store.update_lead(lead_id, changes)
+                    except Exception as exc:  # noqa: BLE001
+                        self.record_error(lead_id, "next-follow-up", exc)
+        try:
+            self.handle_status_sweep({lead.lead_id for lead in leads})
+        except Exception as exc:  # noqa: BLE001
+            self.record_error("", "status-sweep", exc)
         self.report.seconds = timer.perf_counter() - started
         return self.report
 
@@ -157,6 +210,47 @@ class Tick:
         current = lead.next_follow_up.replace(microsecond=0) if lead.next_follow_up else None
         return {} if wanted == current else {"next_follow_up": wanted}
 
+    def handle_status_sweep(self, watched: set[str]) -> int:
+        """Every SWEEP_EVERY (the recent leads; all of them once a day): each lead's Status against
+        what the last sweep saw; a change the journal has not logged (a reply logs its own) becomes
+        a status step. Leads this tick watched were compared already. The first sweep only
+        remembers. Returns the changes logged."""
+        def due(state: str, every: timedelta) -> bool:
+            at = cells.parse_datetime(self.store.get_state(state))
+            return at is None or not timedelta(0) <= self.now - at < every
+        if not due(STATUS_SWEPT_AT, SWEEP_EVERY):
+            return 0
+        memory = json.loads(self.store.get_state(STATUS_SEEN) or "{}")
+        full = not memory or due(STATUS_FULL_SWEEP_AT, FULL_SWEEP_EVERY)
+        statuses = self.store.lead_statuses(None if full else self.now - timedelta(days=RECENT_DAYS))
+        since = cells.parse_datetime(memory.get("since"))
+        seen: dict[str, str] = memory.get("seen") or {}
+        before = {}
+        for lead_id, (received_at, status) in statuses.items():
+            was = seen.get(lead_id) or ("New" if since is not None and received_at >= since else None)
+            if was is not None and was != status and lead_id not in watched:
+                before[lead_id] = was
+        journals = self.store.journal(list(before)) if before else {}
+        logged, kept = 0, {}
+        for lead_id, was in before.items():
+            journal = Journal.from_rows(journals.get(lead_id, []))
+            if journal.status is None:
+                journal.status = was  # no change logged since the sweep that saw `was`
+            try:
+                logged += self.handle_one_status(lead_id, journal)
+            except Exception as exc:  # noqa: BLE001
+                self.record_error(lead_id, "status", exc)
+                kept[lead_id] = was  # compared again by the next sweep
+        swept = {lead_id: kept.get(lead_id, status) for lead_id, (_, status) in statuses.items()}
+        current = swept if full else {**seen, **swept}  # a full sweep also forgets deleted rows
+        if current != seen or not memory:
+            self.store.set_state(STATUS_SEEN, json.dumps({"since": memory.get("since") or self.now.isoformat(),
+                                                          "seen": current}, separators=(",", ":")))
+        self.store.set_state(STATUS_SWEPT_AT, self.now.isoformat())
+        if full:
+            self.store.set_state(STATUS_FULL_SWEEP_AT, self.now.isoformat())
+        return logged
+
     # ---- one action -------------------------------------------------------------------
     def handle_one(self, action: Action, lead: Lead, journal: Journal) -> Lead:
         """Perform one action; returns the lead as it is afterwards."""
@@ -164,8 +258,8 @@ class Tick:
             self.handle_one_send(action, lead, journal)
         elif action.kind in ("skip", "stop"):
             self.finish(action, journal)
-        elif action.kind == "stamp":
-            self.handle_one_stamp(lead)
+        elif action.kind == "status":
+            self.handle_one_status(lead.lead_id, journal)
         elif action.kind == "reassign":
             return self.handle_one_reassign(action, lead, journal)
         else:
@@ -173,13 +267,21 @@ class Tick:
         return lead
 
     def handle_one_send(self, action: Action, lead: Lead, journal: Journal) -> bool:
-        """Deliver each message (claimed before it is sent), then mark the step done."""
-        to_lead = [m for m in action.messages if m.recipient == "lead"]
-        if to_lead and lead.phone and is_opted_out(self.store, lead.phone):
-            return self.finish(stop(lead, "the lead opted out (STOP)"), journal)
-        sent = 0
-        for message in action.messages:
-            sent += deliver(message, self.store, self.notifier, self.clock).sent
+        """Deliver each message (claimed before it is sent), then mark the step done.
+
+        The lead is read again before the step's messages: one reached meanwhile (a "C 1001"
+        reply to the reminder the step before sent) or handed to someone else gets nothing from
+        this step, and the step stays open (a new owner's sequence sends it in their name)."""
+        if action.messages:
+            fresh = self.store.get_lead(lead.lead_id)
+            moved = _moved_on(lead, fresh)
+            if moved:
+                self.report.done.append(f"{lead.lead_id} {action.step}: not sent, {moved} meanwhile")
+                return False
+            if fresh.phone and any(m.recipient == "lead" for m in action.messages) \
+                    and is_opted_out(self.store, fresh.phone):
+                return self.finish(stop(fresh, "the lead opted out (STOP)"), journal)
+        sent = sum(deliver(message, self.store, self.notifier, self.clock).sent for message in action.messages)
         self.report.sent += sent
         return self.finish(action, journal, f" ({sent} sent)" if action.messages else "")
 
@@ -191,23 +293,34 @@ class Tick:
             won = self.store.claim(row)
             if won and action.label:
                 self.store.update_lead(action.lead_id, {"escalation": action.label})
-        journal.keys.add(action.key)
+        journal.add(action.key)
         if won:
             self.report.done.append(f"{action.lead_id} {action.step}: {action.reason}{note}")
         return won
 
-    def handle_one_stamp(self, lead: Lead) -> bool:
-        """A Status edit seen by the tick: stamp it, from the lead as it is now."""
+    def handle_one_status(self, lead_id: str, journal: Journal) -> bool:
+        """A Status edit seen by the tick: from the lead and journal as they are now, log the change
+        (its numbered key, so once), write its stamps and the canonical spelling, send any notice."""
         with self.store.exclusive():
-            fresh = self.store.get_lead(lead.lead_id)
+            fresh = self.store.get_lead(lead_id)
             if fresh is None:
                 return False
-            changes = status_changes(fresh, fresh.status, self.now, self.hours)
-            if not changes:
+            current = Journal.from_rows(self.store.journal([lead_id]).get(lead_id, []))
+            if current.status is None:
+                current.status = journal.status  # what the sweep saw, when nothing is logged yet
+            step = status_step(fresh, current, self.now, self.hours, self.config)
+            if step is None:
                 return False
-            apply_status(self.store, fresh, changes, self.now, by="Status edit seen by the tick")
-        self.report.done.append(f"{lead.lead_id} stamp: Status {fresh.status}: "
-                                + ", ".join(k for k in changes if k != "next_follow_up"))
+            action = step.action
+            if not self.store.claim(Activity(time=self.clock.now(), lead_id=lead_id, event=STATUS_EVENT,
+                                             detail=action.reason, key=action.key)):
+                return False
+            if step.changes:
+                self.store.update_lead(lead_id, step.changes)
+        journal.add(action.key)
+        sent = sum(deliver(m, self.store, self.notifier, self.clock).sent for m in action.messages)
+        self.report.sent += sent
+        self.report.done.append(f"{lead_id} status: {action.reason}" + (f" ({sent} sent)" if sent else ""))
         return True
 
     def handle_one_reassign(self, action: Action, lead: Lead, journal: Journal) -> Lead:
@@ -215,7 +328,7 @@ class Tick:
         result = move_lead(self.store, lead, self.config, self.now, self.loads(), self.state(),
                            key=action.key, reason=action.reason, label=action.label)
         if result.stale:  # someone acted meanwhile (contact, PASS, another worker): re-plan next tick
-            journal.keys.add(action.key)
+            journal.add(action.key)
             return result.lead
         if result.decision is None:  # nobody else can take it: the manager hears instead
             fresh = result.lead
@@ -228,7 +341,8 @@ class Tick:
             self.handle_one_send(alert, fresh, journal)
             return fresh
         moved = result.lead
-        journal.keys.update({action.key, followthrough_key(moved)})
+        journal.add(action.key)
+        journal.add(followthrough_key(moved))
         journal.reassignments += 1
         self._move_load(lead.assigned_to, moved.assigned_to)
         self.report.done.append(f"{lead.lead_id} {action.step}: {moved.escalation} ({result.decision.reason})")
@@ -264,6 +378,17 @@ class Tick:
                                       key=f"{lead_id}/error/{step}/{self.now:%Y%m%d%H}"))
         except Exception:  # noqa: BLE001 - the store itself is failing: the log line above is all we can do
             log.exception("could not record the tick error")
+
+
+def _moved_on(planned: Lead, fresh: Lead | None) -> str:
+    """Why a message planned for `planned` must not go now ('' when it still should)."""
+    if fresh is None:
+        return "the lead is gone"
+    if not untouched(fresh):
+        return f"the lead was reached ({fresh.status})"
+    if fresh.assigned_to != planned.assigned_to:
+        return f"the lead went to {fresh.assigned_to or 'nobody'}"
+    return ""
 
 
 def run_tick(store: Store, notifier: Notifier, clock: Clock, config: AgencyConfig | None = None) -> TickReport:

@@ -34,13 +34,13 @@ sys.path.insert(0, str(ROOT))
 
 from automations.business_hours import BusinessHours  # noqa: E402
 from automations.clock import FrozenClock  # noqa: E402
-from automations.console_notifier import ConsoleNotifier  # noqa: E402
 from automations.contact import normalize_phone  # noqa: E402
 from automations.leads import submit_lead  # noqa: E402
 from automations.notify import deliver_all  # noqa: E402
 from automations.status import apply_status, status_changes  # noqa: E402
 from automations.tick import run_tick  # noqa: E402
 from sheets_schema.demo import demo_rows  # noqa: E402
+from automations.ports import Message  # noqa: E402
 from sheets_schema.sql_store import SqlStore  # noqa: E402
 
 HABITS = {  # name: (median business minutes to call, share of leads never called)
@@ -54,13 +54,25 @@ TYPES = ["Auto", "Home", "Renters", "Condo", "Umbrella", "BOP", "General Liabili
 SOURCES = ["website", "google", "facebook", "referral", "quotewizard", "carrier"]
 
 
+class Recorder:
+    """A notifier that keeps every message (the console notifier keeps only the last 1000, so a
+    month of messages would hide the manager alerts after the first thousand)."""
+
+    def __init__(self) -> None:
+        self.sent: list[Message] = []
+
+    def send(self, message: Message) -> str | None:
+        self.sent.append(message)
+        return None
+
+
 class Sim:
     def __init__(self, store: SqlStore, start: datetime, end: datetime, rng: random.Random) -> None:
         self.store, self.rng, self.end = store, rng, end
         self.config = store.config()
         self.hours = BusinessHours.from_settings(self.config.settings)
         self.clock = FrozenClock(start)
-        self.notifier = ConsoleNotifier()
+        self.notifier = Recorder()
         self.events: list[tuple[datetime, int, str, str, str]] = []  # (when, seq, kind, lead_id, who)
         self.seq = 0
         self.waiting: dict[str, tuple[str, datetime]] = {}  # lead id -> (owner, assigned at) already scheduled
@@ -121,7 +133,7 @@ class Sim:
         before = len(self.notifier.sent)
         run_tick(self.store, self.notifier, self.clock, self.config)
         self.ticks += 1
-        for message in list(self.notifier.sent)[before:]:
+        for message in self.notifier.sent[before:]:
             if message.template == "manager_alert":
                 self.manager_alerts += 1
                 delay = self.rng.uniform(*MANAGER_DELAY)
@@ -199,7 +211,9 @@ def report(sim: Sim, planned: int, seconds: float) -> None:
           + (f"  ({', '.join(never[:5])})" if never else ""))
     print(f"  reassignments:                          {sum(reassigned.values())} "
           f"({len(reassigned)} leads; {sum(1 for v in reassigned.values() if v >= 2)} reassigned twice)")
-    print(f"  manager alerts:                         {sim.manager_alerts}")
+    logged = sum(1 for a in activity if a.event == "manager alert")
+    print(f"  manager alerts:                         {sim.manager_alerts} texts to the manager "
+          f"({logged} alert steps in the Activity log)")
     if waits:
         print(f"  median / 90th percentile wait:          {statistics.median(waits.values()):.1f} / "
               f"{statistics.quantiles(waits.values(), n=10)[-1]:.1f} business min")

@@ -2,17 +2,22 @@
 
 Builds a year of history per size (most leads contacted and closed, ~3% never reached and
 in the monthly nurture, a few dozen arriving in the last two hours and climbing the
-ladder, a few Status edits waiting for their stamps), with the Activity journal that
-earlier ticks would have left, then times `run_tick` (config read included) twice:
-the first pass does the due work, the second is the steady state.
+ladder, a few Status edits waiting for their stamps), with the Activity journal and the
+status-sweep memory that earlier ticks would have left, then times `run_tick` (config read
+included): the busy pass that does the due work (and its peak memory, measured on a copy of
+the same database, since tracing slows the pass down), the steady state, and the ticks that
+run the status sweeps (the 10-minute one over the last 30 days' leads, the daily one over
+all of them; a few sheet edits to log each time).
 
     .venv/bin/python benchmarks/tick.py [1000 10000 100000]
 Target: under 1 s per tick at 100k leads.
 """
 from __future__ import annotations
 
+import json
 import logging
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -31,7 +36,8 @@ from automations.clock import FrozenClock  # noqa: E402
 from automations.console_notifier import ConsoleNotifier  # noqa: E402
 from automations.escalation import MANAGER_RUNG, RUNGS  # noqa: E402
 from automations.sequence import STEPS, next_follow_up, nurture  # noqa: E402
-from automations.tick import run_tick  # noqa: E402
+from automations.tick import (  # noqa: E402
+    RECENT_DAYS, STATUS_FULL_SWEEP_AT, STATUS_SEEN, STATUS_SWEPT_AT, SWEEP_EVERY, run_tick)
 from sheets_schema.demo import demo_rows  # noqa: E402
 from sheets_schema.models import Activity, Lead  # noqa: E402
 from sheets_schema.sql_store import SqlStore, _encode, activity_t, leads_t  # noqa: E402
@@ -50,7 +56,7 @@ def build(store: SqlStore, n: int, rng: random.Random) -> None:
         store.replace_rows(tab, rows)
     config = store.config()
     hours = BusinessHours.from_settings(config.settings)
-    leads, events = [], []
+    leads, events, seen = [], [], {}
     recent = min(40, n // 50)
     for i in range(n):
         lead_id = f"L-{1001 + i}"
@@ -89,6 +95,7 @@ def build(store: SqlStore, n: int, rng: random.Random) -> None:
                 "bound_at": contact if status == "Bound" and not edited else None})
             events.append(Activity(time=contact, lead_id=lead_id, event="status", detail=status))
         leads.append(_encode(LEADS, lead.to_row()))
+        seen[lead_id] = "New" if edited else lead.status  # what the last sweep saw
     indexes = [*leads_t.indexes, *activity_t.indexes]
     with store.engine.begin() as conn:  # bulk load without indexes, then build them once
         for index in indexes:
@@ -101,6 +108,20 @@ def build(store: SqlStore, n: int, rng: random.Random) -> None:
         for index in indexes:
             index.create(conn)
     store.set_state("lead_counter", str(1000 + n))
+    store.set_state(STATUS_SEEN, json.dumps({"since": (NOW - timedelta(days=366)).isoformat(), "seen": seen}))
+    store.set_state(STATUS_SWEPT_AT, (NOW - timedelta(minutes=1)).isoformat())
+    store.set_state(STATUS_FULL_SWEEP_AT, (NOW - timedelta(hours=1)).isoformat())
+
+
+def edit_statuses(store: SqlStore, n: int, rng: random.Random, recent: bool) -> int:
+    """People close a few contacted leads in the sheet (Contacted -> Lost): the sweep's work."""
+    edge = NOW - timedelta(days=RECENT_DAYS)
+    contacted = [lead for lead in store.open_leads()
+                 if lead.status == "Contacted" and (lead.received_at >= edge) == recent]
+    edited = rng.sample(contacted, min(len(contacted), max(1, n // 2000)))
+    for lead in edited:
+        store.update_lead(lead.lead_id, {"status": "Lost"})
+    return len(edited)
 
 
 def timed_tick(store: SqlStore, notifier: ConsoleNotifier, at: datetime):
@@ -109,23 +130,43 @@ def timed_tick(store: SqlStore, notifier: ConsoleNotifier, at: datetime):
     return report, time.perf_counter() - started
 
 
+def busy_peak_memory(path: Path, copy: Path) -> float:
+    """Peak memory (MB) of the busy tick, on a copy of the database as built."""
+    shutil.copyfile(path, copy)
+    store = SqlStore(f"sqlite:///{copy}")
+    tracemalloc.start()
+    timed_tick(store, ConsoleNotifier(), NOW)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    store.close()
+    return peak / 1e6
+
+
 def measure(n: int, workdir: Path) -> None:
-    store = SqlStore(f"sqlite:///{workdir / f'bench-{n}.db'}")
+    path = workdir / f"bench-{n}.db"
+    store = SqlStore(f"sqlite:///{path}")
     started = time.perf_counter()
     build(store, n, random.Random(n))
     built = time.perf_counter() - started
+    store.close()
+    peak = busy_peak_memory(path, workdir / f"bench-{n}-copy.db")
+    store = SqlStore(f"sqlite:///{path}")
     notifier = ConsoleNotifier()
     first, first_s = timed_tick(store, notifier, NOW)
     second, _ = timed_tick(store, notifier, NOW + timedelta(seconds=30))  # sequences deferred by reassignments
     steady, steady_s = timed_tick(store, notifier, NOW + timedelta(seconds=60))
-    tracemalloc.start()
-    timed_tick(store, notifier, NOW + timedelta(seconds=90))
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    errors = len(first.errors + second.errors + steady.errors)
+    edited = edit_statuses(store, n, random.Random(n + 1), recent=True)
+    sweep, sweep_s = timed_tick(store, notifier, NOW + SWEEP_EVERY)  # the 10-minute sweep: recent leads
+    old = edit_statuses(store, n, random.Random(n + 2), recent=False)
+    store.set_state(STATUS_FULL_SWEEP_AT, (NOW - timedelta(days=2)).isoformat())
+    daily, daily_s = timed_tick(store, notifier, NOW + 2 * SWEEP_EVERY)  # the daily sweep: every lead
+    logged = [sum(1 for line in r.done if " status: Contacted -> Lost" in line) for r in (sweep, daily)]
+    errors = len(first.errors + second.errors + steady.errors + sweep.errors + daily.errors)
     print(f"{n:>7} leads | watched {first.watched:>5} | busy tick {first_s:6.3f} s ({len(first.done)} steps, "
-          f"{first.sent} sent) | steady tick {steady_s:6.3f} s ({len(steady.done)} steps) | "
-          f"peak memory {peak / 1e6:5.1f} MB | errors {errors} | data built in {built:.0f} s")
+          f"{first.sent} sent, peak memory {peak:5.1f} MB) | steady tick {steady_s:6.3f} s "
+          f"({len(steady.done)} steps) | 10-min sweep tick {sweep_s:6.3f} s ({logged[0]}/{edited} edits) | "
+          f"daily sweep tick {daily_s:6.3f} s ({logged[1]}/{old} edits) | errors {errors} | "
+          f"data built in {built:.0f} s")
     store.close()
 
 

@@ -34,15 +34,15 @@ def test_a_lead_nobody_touches_climbs_the_whole_ladder_minute_by_minute(demo_sto
         ("Tue 10:35", "David L.", "producer_reminder_5"),        # David's own clock
         ("Tue 10:45", "David L.", "producer_warning_15"),
         ("Tue 10:45", "David L.", "producer_warning_15_email"),
-        ("Tue 11:00", "Rachel T.", "producer_new_lead"),         # David's backup
-        ("Tue 11:00", "Rachel T.", "producer_new_lead_email"),
+        ("Tue 11:00", "James K.", "producer_new_lead"),          # David's backup writes no Personal: the best who does
+        ("Tue 11:00", "James K.", "producer_new_lead_email"),
         ("Tue 11:00", "David L.", "producer_reassigned_away"),
         ("Tue 11:00", "Morgan P.", "manager_alert"),             # 60 min since arrival
         ("Tue 11:00", "Morgan P.", "manager_alert_email"),
-        ("Tue 11:01", "Rachel T.", "producer_call_reminder"),    # hour 1, in the new owner's name
-        ("Tue 11:05", "Rachel T.", "producer_reminder_5"),
-        ("Tue 11:15", "Rachel T.", "producer_warning_15"),
-        ("Tue 11:15", "Rachel T.", "producer_warning_15_email"),
+        ("Tue 11:01", "James K.", "producer_call_reminder"),     # hour 1, in the new owner's name
+        ("Tue 11:05", "James K.", "producer_reminder_5"),
+        ("Tue 11:15", "James K.", "producer_warning_15"),
+        ("Tue 11:15", "James K.", "producer_warning_15_email"),
         ("Tue 11:30", "Morgan P.", "manager_alert"),             # Max Reassignments (2) reached
         ("Tue 11:30", "Morgan P.", "manager_alert_email"),
     ]
@@ -53,15 +53,18 @@ def test_a_lead_nobody_touches_climbs_the_whole_ladder_minute_by_minute(demo_sto
         "Warning: lead #1001 Maria untouched for 15 min. It will be reassigned at 30 min.")
     assert body[("Sarah M.", "producer_reassigned_away", "Tue 10:30")] == (
         "Lead #1001 Maria was reassigned to David L. after 30 min without contact.")
+    assert body[("David L.", "producer_reassigned_away", "Tue 11:00")] == (
+        "Lead #1001 Maria was reassigned to James K. after 30 min without contact.")  # his 30, not the lead's 60
     assert body[("Morgan P.", "manager_alert", "Tue 11:00")] == (
         "Alert: lead #1001 Maria still untouched after 60 min (owner David L.).")
     assert body[("Morgan P.", "manager_alert", "Tue 11:30")] == (
-        "Alert: lead #1001 Maria still untouched after 90 min (owner Rachel T.).")
+        "Alert: lead #1001 Maria still untouched after 90 min (owner James K.).")
     stored = demo_store.get_lead("L-1001")
-    assert (stored.assigned_to, stored.reassigned_from) == ("Rachel T.", "David L.")
+    assert (stored.assigned_to, stored.reassigned_from) == ("James K.", "David L.")
     assert stored.assigned_at == local(2026, 11, 24, 11, 0)
     assert stored.escalation == "30 min: reassignment cap reached, manager alerted"
     assert "reassigned from David L." in stored.routing_reason and "backup Rachel T." in stored.routing_reason
+    assert "best available with the Personal line: James K." in stored.routing_reason
     assert [a.event for a in demo_store.activity("L-1001")].count("reassigned") == 2
 
 
@@ -77,7 +80,7 @@ def test_a_2am_lead_starts_its_clock_when_the_office_opens(demo_store, clock, no
     clock.set(local(2026, 11, 24, 2, 0))
     post_lead(demo_store, clock, notifier)
     night = walk(demo_store, notifier, clock, minutes(local(2026, 11, 24, 2, 0), 1, 360, step=20))
-    assert night == []
+    assert [s.short for s in night] == [("Tue 02:21", "lead", "lead_intro_email")]  # no call claimed, no ladder
     morning = walk(demo_store, notifier, clock, minutes(local(2026, 11, 24, 8, 0), 0, 60))
     assert [s.short for s in morning if s.to != "lead"] == [
         ("Tue 08:05", "Sarah M.", "producer_reminder_5"),
@@ -89,8 +92,8 @@ def test_a_2am_lead_starts_its_clock_when_the_office_opens(demo_store, clock, no
         ("Tue 08:35", "David L.", "producer_reminder_5"),
         ("Tue 08:45", "David L.", "producer_warning_15"),
         ("Tue 08:45", "David L.", "producer_warning_15_email"),
-        ("Tue 09:00", "Rachel T.", "producer_new_lead"),
-        ("Tue 09:00", "Rachel T.", "producer_new_lead_email"),
+        ("Tue 09:00", "James K.", "producer_new_lead"),
+        ("Tue 09:00", "James K.", "producer_new_lead_email"),
         ("Tue 09:00", "David L.", "producer_reassigned_away"),
         ("Tue 09:00", "Morgan P.", "manager_alert"),
         ("Tue 09:00", "Morgan P.", "manager_alert_email"),
@@ -116,11 +119,11 @@ def test_a_friday_450_pm_lead_waits_for_monday_morning_to_escalate(demo_store, c
         ("Mon 08:25", "David L.", "producer_reminder_5"),
         ("Mon 08:35", "David L.", "producer_warning_15"),
         ("Mon 08:35", "David L.", "producer_warning_15_email"),
-        ("Mon 08:50", "Rachel T.", "producer_new_lead"),
-        ("Mon 08:50", "Rachel T.", "producer_new_lead_email"),
+        ("Mon 08:50", "James K.", "producer_new_lead"),
+        ("Mon 08:50", "James K.", "producer_new_lead_email"),
         ("Mon 08:50", "Morgan P.", "manager_alert"),
         ("Mon 08:50", "Morgan P.", "manager_alert_email"),
-        ("Mon 08:55", "Rachel T.", "producer_reminder_5"),
+        ("Mon 08:55", "James K.", "producer_reminder_5"),
     ]
     assert not [s for s in sent if local(2026, 11, 27, 17, 0) <= s.at < local(2026, 11, 30, 8, 0)]
 
@@ -152,8 +155,8 @@ def test_a_referral_climbs_at_half_the_minutes(demo_store, clock, notifier):
         ("Tue 10:18", "David L.", "producer_reminder_5"),
         ("Tue 10:23", "David L.", "producer_warning_15"),
         ("Tue 10:23", "David L.", "producer_warning_15_email"),
-        ("Tue 10:30", "Rachel T.", "producer_new_lead"),
-        ("Tue 10:30", "Rachel T.", "producer_new_lead_email"),
+        ("Tue 10:30", "James K.", "producer_new_lead"),
+        ("Tue 10:30", "James K.", "producer_new_lead_email"),
         ("Tue 10:30", "Morgan P.", "manager_alert"),             # 30 since arrival
         ("Tue 10:30", "Morgan P.", "manager_alert_email"),
     ]

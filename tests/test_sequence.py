@@ -50,7 +50,7 @@ def test_the_sequence_follows_the_guide_for_a_tuesday_morning_lead(config):
 def test_a_2am_lead_gets_its_minute_5_text_at_8_05_not_2_05(config):
     assert when(config, a_lead(local(2026, 11, 24, 2, 0)))[:6] == [
         ("seq-min5", "Tue Nov 24 08:05"),
-        ("seq-min5-email", "Tue Nov 24 08:05"),
+        ("seq-min5-email", "Tue Nov 24 02:05"),  # the intro email claims no call: it goes at any hour
         ("seq-h1", "Tue Nov 24 09:00"),
         ("seq-h4", "Tue Nov 24 12:00"),
         ("seq-h24", "Wed Nov 25 08:00"),
@@ -154,3 +154,11 @@ def test_next_follow_up_shows_the_next_step(demo_store, clock, notifier):
     assert demo_store.get_lead("L-1001").next_follow_up == local(2026, 11, 24, 10, 5)
     tick_at(demo_store, notifier, clock, T0 + timedelta(minutes=5))
     assert demo_store.get_lead("L-1001").next_follow_up == local(2026, 11, 24, 11, 0)
+
+
+def test_a_text_template_whose_channel_reads_text_is_scheduled_for_the_leads_waking_hours(config):
+    """Owners write 'Text' or 'SMS' in the Channel column: the schedule still treats it as a text."""
+    lead = a_lead(T0, zip="90210", time_zone="America/Los_Angeles")  # 7:00 a.m. in California
+    spelled = AgencyConfig.from_rows({**demo_rows(), "Templates": [
+        dict(row, channel="Text") if row["key"] == "lead_text_min5" else row for row in demo_rows()["Templates"]]})
+    assert dict(when(spelled, lead))["seq-min5"] == dict(when(config, lead))["seq-min5"] == "Tue Nov 24 11:00"
