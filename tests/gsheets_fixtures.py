@@ -77,3 +77,18 @@ def store_gsheets(fake_sheets, service_account_file, tmp_path, waits, clock):
 
     It shares the test's clock, which moves the grace period of an append that timed out."""
     return make_store(fake_sheets, service_account_file, tmp_path / "journal.db", waits, clock=clock)
+
+
+@pytest.fixture(name="store")
+def sheet_store(store_gsheets):
+    """Only the Google Sheets backend, initialised, in a module that imports it (it overrides the
+    conftest's parametrized `store`)."""
+    store_gsheets.init()
+    yield store_gsheets
+    store_gsheets.close()
+
+
+def post(client, i: int = 0, **overrides):
+    """Lead number `i` through the form endpoint (its own email and phone, so never a duplicate)."""
+    from tests.conftest import lead_payload
+    return client.post("/leads", json=lead_payload(email=f"lead{i}@example.com", phone=f"201555{i:04d}", **overrides))

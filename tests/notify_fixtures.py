@@ -1,10 +1,13 @@
 """Fixtures for the notification tests: Twilio and SMTP fakes on loopback, apps wired to them."""
 from __future__ import annotations
 
+import json
 import socket
 import ssl
 import subprocess
+import threading
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -104,3 +107,44 @@ def client_tls(tls_files) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=str(tls_files[0]))
 
 
+# ---- a push webhook endpoint (Slack, Teams, ntfy-style JSON) -------------------------------------
+class Receiver:
+    """A webhook endpoint on loopback that records JSON posts and answers with `status`."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[str, dict]] = []
+        self.status = 200
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                receiver.posts.append((self.path, json.loads(body)))
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/sarah"
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.server.shutdown()
+    r.server.server_close()
+
+
+@pytest.fixture
+def with_push(demo_store, receiver):
+    rows = demo_store.read_rows("Producers")
+    for row in rows:
+        if row["name"] == "Sarah M.":
+            row["push_webhook"] = receiver.url
+    demo_store.replace_rows("Producers", rows)
+    return demo_store

@@ -13,20 +13,8 @@ import pytest
 
 from app import create_app
 from sheets_schema.models import Activity
-from tests.conftest import lead_payload, load_demo
-from tests.gsheets_fixtures import make_store
-
-
-@pytest.fixture
-def store(store_gsheets):
-    store_gsheets.init()
-    yield store_gsheets
-    store_gsheets.close()
-
-
-def post(client, i: int = 0, **overrides):
-    data = lead_payload(email=f"lead{i}@example.com", phone=f"201555{i:04d}", **overrides)
-    return client.post("/leads", json=data)
+from tests.conftest import load_demo
+from tests.gsheets_fixtures import make_store, post, sheet_store  # noqa: F401
 
 
 def ids_in_sheet(fake) -> Counter:

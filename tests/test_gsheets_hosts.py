@@ -15,8 +15,8 @@ from app import create_app
 from automations.checks import check_config
 from automations.console_notifier import ConsoleNotifier
 from automations.scheduler import TickLease, tick_once
-from tests.conftest import T0, lead_payload, load_demo
-from tests.gsheets_fixtures import Waits, make_store
+from tests.conftest import T0, load_demo
+from tests.gsheets_fixtures import Waits, make_store, post
 
 
 @pytest.fixture
@@ -38,10 +38,6 @@ def other_host(fake_sheets, service_account_file, tmp_path, clock):
     yield open_store
     for s in opened:
         s.close()
-
-
-def post(client, i: int = 0, **overrides):
-    return client.post("/leads", json=lead_payload(email=f"lead{i}@example.com", phone=f"201555{i:04d}", **overrides))
 
 
 # ---- the tick lease in the spreadsheet ---------------------------------------------------------------

@@ -8,23 +8,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-import pytest
-
 from automations.checks import check_config
 from automations.tick import run_tick
-from tests.conftest import lead_payload
-
-
-@pytest.fixture
-def store(store_gsheets):
-    store_gsheets.init()
-    yield store_gsheets
-    store_gsheets.close()
-
-
-def post(client, i: int = 0, **overrides):
-    data = lead_payload(email=f"lead{i}@example.com", phone=f"201555{i:04d}", **overrides)
-    return client.post("/leads", json=data)
+from tests.gsheets_fixtures import post, sheet_store  # noqa: F401
 
 
 def rows_by_id(fake) -> dict[str, dict]:

@@ -8,26 +8,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-import pytest
-
 from app import create_app
 from sheets_schema.gsheets_store import GSheetsStore
 from tests.conftest import lead_payload
 from tests.fake_sheets_api import formatted
-from tests.gsheets_fixtures import make_store
-
-
-@pytest.fixture
-def store(store_gsheets):
-    """Only this backend here (overrides the conftest's parametrized `store`)."""
-    store_gsheets.init()
-    yield store_gsheets
-    store_gsheets.close()
-
-
-def post(client, i: int = 0, **overrides):
-    data = lead_payload(email=f"lead{i}@example.com", phone=f"201555{i:04d}", **overrides)
-    return client.post("/leads", json=data)
+from tests.gsheets_fixtures import make_store, post, sheet_store  # noqa: F401
 
 
 def sheet_leads(fake) -> list[dict]:

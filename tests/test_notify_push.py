@@ -1,10 +1,6 @@
 """The 5-minute reminder by push webhook (Slack, Teams, ntfy or plain JSON), falling back to a text."""
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from automations.channels import ChannelRouter
@@ -14,48 +10,9 @@ from automations.leads import submit_lead
 from automations.notify import compose, deliver
 from automations.ports import Message
 from tests.conftest import lead_payload
+from tests.notify_fixtures import receiver, with_push  # noqa: F401
 
 
-class Receiver:
-    """A webhook endpoint on loopback that records JSON posts and answers with `status`."""
-
-    def __init__(self) -> None:
-        self.posts: list[tuple[str, dict]] = []
-        self.status = 200
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                receiver.posts.append((self.path, json.loads(body)))
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/sarah"
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.server.shutdown()
-    r.server.server_close()
-
-
-@pytest.fixture
-def with_push(demo_store, receiver):
-    rows = demo_store.read_rows("Producers")
-    for row in rows:
-        if row["name"] == "Sarah M.":
-            row["push_webhook"] = receiver.url
-    demo_store.replace_rows("Producers", rows)
-    return demo_store
 
 
 def reminder(store, clock):

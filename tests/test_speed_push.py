@@ -3,30 +3,10 @@ by text when the push fails; never both. The app's own channels: the webhook cha
 twilio client against the Twilio stand-in."""
 from __future__ import annotations
 
-import pytest
-
 from tests.conftest import lead_payload
-from tests.notify_fixtures import twilio, twilio_app  # noqa: F401
-from tests.test_notify_push import Receiver
+from tests.notify_fixtures import receiver, twilio, twilio_app, with_push  # noqa: F401
 
 SARAH = "+12015550111"
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.server.shutdown()
-    r.server.server_close()
-
-
-@pytest.fixture
-def sarah_pushes(demo_store, receiver):
-    rows = demo_store.read_rows("Producers")
-    for row in rows:
-        if row["name"] == "Sarah M.":
-            row["push_webhook"] = receiver.url
-    demo_store.replace_rows("Producers", rows)
 
 
 def texts_to_sarah(fake) -> list[str]:
@@ -38,7 +18,7 @@ def tick(app, now: str) -> None:
     assert result.exit_code == 0 and " 0 error(s)" in result.output, result.output
 
 
-def test_the_5_minute_reminder_goes_to_the_push_webhook_and_not_by_text(sarah_pushes, twilio_app, twilio, receiver):
+def test_the_5_minute_reminder_goes_to_the_push_webhook_and_not_by_text(with_push, twilio_app, twilio, receiver):
     assert twilio_app.test_client().post("/leads", json=lead_payload()).status_code == 201
     assert [b.split(":")[0] for b in texts_to_sarah(twilio)] == ["New lead #1001"]  # minute 0 is a text
     tick(twilio_app, "2026-11-24T10:04:00")
@@ -51,7 +31,7 @@ def test_the_5_minute_reminder_goes_to_the_push_webhook_and_not_by_text(sarah_pu
     assert len(receiver.posts) == 1 and len(texts_to_sarah(twilio)) == 1
 
 
-def test_a_webhook_answering_404_gets_the_reminder_by_text_exactly_once(sarah_pushes, twilio_app, twilio, receiver):
+def test_a_webhook_answering_404_gets_the_reminder_by_text_exactly_once(with_push, twilio_app, twilio, receiver):
     receiver.status = 404
     assert twilio_app.test_client().post("/leads", json=lead_payload()).status_code == 201
     tick(twilio_app, "2026-11-24T10:05:00")
