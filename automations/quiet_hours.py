@@ -17,9 +17,9 @@ from sheets_schema.models import Lead
 
 from .config import Settings
 from .contact import phone_time_zone
+from .settings_text import read_clock
 
 LEGAL_FIRST, LEGAL_LAST = time(8), time(21)  # texts to leads only from 8:00 until 21:00, local time
-_CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*([ap]\.?m\.?)?$")
 _SPAN = re.compile(r"\s*(?:-|–|—|\bto\b|\buntil\b)\s*")
 
 
@@ -42,17 +42,10 @@ def _zone_names(lead: Lead):
 
 def _clock(text: str) -> time | None:
     """'21:00', '21', '9pm', '9:30 p.m.' -> a time; None if it is not a time of day."""
-    match = _CLOCK.match(text.strip().lower())
-    if not match:
+    try:
+        return read_clock(text)
+    except ValueError:
         return None
-    hour, minute, half = int(match.group(1)), int(match.group(2) or 0), match.group(3)
-    if half:
-        if not 1 <= hour <= 12:
-            return None
-        hour = hour % 12 + (12 if half.startswith("p") else 0)
-    if hour == 24 and minute == 0:
-        hour = 0
-    return time(hour, minute) if hour < 24 and minute < 60 else None
 
 
 def quiet_window(text: str) -> tuple[tuple[time, time], str]:

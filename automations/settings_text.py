@@ -63,8 +63,9 @@ def _shown(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def _hhmm(text: str) -> time:
-    """One time of day, as people type it ('8', '08:30', '8:30 pm', '24:00' = midnight); ValueError otherwise."""
+def read_clock(text: str) -> time:
+    """One time of day, as people type it ('8', '08:30', '8:30 pm', '24:00' = midnight); ValueError otherwise.
+    Business Hours and Quiet Hours both read their times with it."""
     text = re.sub(r"\s+", "", text.strip().lower().replace("a.m.", "am").replace("p.m.", "pm"))
     return _as_time(_clock(text)[0])
 
