@@ -266,15 +266,8 @@ def _forward_unknown(store: Store, config: AgencyConfig, now: datetime, phone: s
 
 
 def _newest_lead_by_phone(store: Store, phone: str) -> Lead | None:
-    """The newest lead with this phone, however its cell is written ('(201) 555-0142', '201.555.0142')."""
+    """The newest lead with this phone. Stores keep phones in E.164 however the cell was typed
+    ('(201) 555-0142'), so one indexed look-up finds it."""
     if not phone:
         return None
-    found = store.find_duplicate(phone, "", datetime(1970, 1, 1, tzinfo=timezone.utc))
-    if found is not None or not phone.startswith("+"):
-        return found
-    national = phone[-10:]  # cheap digit test first; phonenumbers only for the few candidates
-    for lead in reversed(store.leads()):
-        digits = re.sub(r"\D", "", lead.phone)
-        if digits.endswith(national) and normalize_phone(lead.phone) == phone:
-            return lead
-    return None
+    return store.find_duplicate(phone, "", datetime(1970, 1, 1, tzinfo=timezone.utc))

@@ -56,7 +56,7 @@ from .gsheets_layout import (
     LEASE_LABEL, LEASE_RANGE, LEASE_TAB, SHEET_MISSING_COLUMNS, SHEET_TIME_ZONE, Codec, Headers, col_letters,
     dashboard_requests, format_requests, quote_tab,
 )
-from .models import Activity, Lead
+from .models import Activity, Lead, canonical_lead_changes
 from .outbox import Op, Outbox
 from .sql_store import SqlStore, _decode, _encode, activity_t
 from .tabs import ACTIVITY, CONFIG_TABS, LEADS, SETTINGS, TABS, snake
@@ -473,7 +473,8 @@ class GSheetsStore(Store):
     def update_lead(self, lead_id: str, changes: dict[str, Any]) -> None:
         """Written locally now; sent to the sheet by the next refresh (one call for all updates)."""
         known = {c.key: c for c in LEADS.columns} | {c.header: c for c in LEADS.columns}
-        changes = {known[k].key: v for k, v in changes.items() if k in known}  # unknown keys are ignored, as in SQL
+        # unknown keys are ignored, as in SQL; the sheet gets the spelling the service reads back
+        changes = canonical_lead_changes({known[k].key: v for k, v in changes.items() if k in known})
         text = {k: cells.to_text(known[k].kind, v) for k, v in changes.items()}
         with self.local._tx():
             self.local.update_lead(lead_id, changes)

@@ -16,6 +16,8 @@ from typing import Any, ClassVar, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from automations.contact import normalize_phone
+
 from . import cells
 from .tabs import (
     ACTIVITY, CLIENTS, FORM_FIELDS, LEADS, LINES, PRODUCERS, SETTINGS, SOURCES, TEMPLATES, TERRITORIES, WEIGHTS, Tab,
@@ -97,6 +99,28 @@ def canonical_status(value: Any) -> str:
     """People type 'contacted' or ' Quoted '; the canonical spelling is kept (blank = New)."""
     text = str(value or "").strip().lower()
     return _STATUS_SPELLING.get(text, str(value).strip()) if text else "New"
+
+
+_E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
+
+
+def canonical_phone(value: Any) -> str:
+    """People type '(201) 555-0142' into a Phone cell; the service keeps E.164, the form Twilio
+    reports, so a STOP, a reply and a duplicate all find the lead. A cell that is no valid number
+    is kept as typed."""
+    text = str(value or "").strip()
+    if not text or _E164.match(text):
+        return text
+    return normalize_phone(text) or text
+
+
+_CANONICAL = {"status": canonical_status, "phone": canonical_phone}
+
+
+def canonical_lead_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """An update to a lead spelled as the Lead model keeps it, so a store never holds what a read
+    of the same lead would spell otherwise."""
+    return {k: _CANONICAL[k](v) if k in _CANONICAL else v for k, v in changes.items()}
 
 
 def _list(value: Any) -> list[str]:
@@ -296,6 +320,11 @@ class Lead(RowModel):
     @classmethod
     def _status(cls, v: Any) -> str:
         return canonical_status(v)
+
+    @field_validator("phone", mode="before")
+    @classmethod
+    def _phone(cls, v: Any) -> str:
+        return canonical_phone(v)
 
     @property
     def number(self) -> str:

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from automations.events import REASSIGNMENT_EVENTS
 from automations.ports import HISTORY_DAYS, SEQUENCE_STOPPED, WATCH_DAYS, ProducerLoad, Store
 from . import cells
-from .models import Activity, Lead, canonical_status
+from .models import Activity, Lead, canonical_lead_changes, canonical_status
 from .tabs import ACTIVITY, LEADS, OPEN_STATUSES, TABS, Tab, snake
 
 metadata = MetaData()
@@ -197,7 +197,7 @@ class SqlStore(Store):
         return Lead.from_row(_decode(LEADS, row)) if row else None
 
     def update_lead(self, lead_id: str, changes: dict[str, Any]) -> None:
-        values = _encode(LEADS, changes)
+        values = _encode(LEADS, canonical_lead_changes(changes))
         with self._tx() as conn:
             conn.execute(update(leads_t).where(leads_t.c.lead_id == lead_id).values(**values))
 
