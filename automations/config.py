@@ -35,6 +35,12 @@ DEFAULT_SETTINGS: dict[str, str] = {
 }
 
 
+def _whole_number(text: str) -> int | None:
+    """0, 1, 2 ... as typed in a cell ('2', '2.0'); None for anything else ('two', '-1', '1.5')."""
+    value = cells.parse_number(text)
+    return int(value) if value is not None and value >= 0 and value == int(value) else None
+
+
 @dataclass(frozen=True)
 class Settings:
     values: dict[str, str]
@@ -72,10 +78,8 @@ class Settings:
     @property
     def max_reassignments(self) -> int:
         """A whole number of times, 0 or more; anything else means the default (2), not 0."""
-        value = cells.parse_number(self.get("Max Reassignments"))
-        if value is None or value < 0 or value != int(value):
-            return int(DEFAULT_SETTINGS["Max Reassignments"])
-        return int(value)
+        value = _whole_number(self.get("Max Reassignments"))
+        return int(DEFAULT_SETTINGS["Max Reassignments"]) if value is None else value
 
     @property
     def territory_fallback(self) -> str:
@@ -132,8 +136,7 @@ class Settings:
             out.append(("error", f"Time Zone {zone!r} is not a time zone (write it like America/Chicago); "
                                  f"{DEFAULT_SETTINGS['Time Zone']} is used"))
         cap = self.get("Max Reassignments")
-        value = cells.parse_number(cap)
-        if value is None or value < 0 or value != int(value):
+        if _whole_number(cap) is None:
             out.append(("error", f"Max Reassignments {cap!r} is not a whole number (0, 1, 2 ...); "
                                  f"{DEFAULT_SETTINGS['Max Reassignments']} is used"))
         return tuple(out)
