@@ -182,7 +182,6 @@ def describe_hours(hours: dict[int, tuple[time, time]]) -> str:
                      + span(*s) for d, s in groups)
 
 
-_HOLIDAY_FORMATS = ("%b %d %Y", "%B %d %Y", "%d %b %Y", "%d %B %Y", "%m-%d-%Y", "%m.%d.%Y", "%b %d %y")
 _YEARLY_FORMATS = ("%b %d", "%B %d", "%d %b", "%d %B", "%m/%d", "%m-%d")
 
 
@@ -203,16 +202,11 @@ def read_holidays(text: str) -> tuple[frozenset[date], frozenset[tuple[int, int]
     yearly: set[tuple[int, int]] = set()
     bad: list[str] = []
     for piece in pieces:
-        cleaned = " ".join(re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", piece.replace(".", " "), flags=re.I).split())
+        cleaned = cells.date_words(piece)
         found = cells.parse_date(piece)
         if found is None and re.fullmatch(r"\d{5}(\.0+)?", piece):  # a sheet's date serial number
             found = cells.parse_date(float(piece))
-        for fmt in () if found else _HOLIDAY_FORMATS:
-            try:
-                found = datetime.strptime(cleaned, fmt).date()
-                break
-            except ValueError:
-                pass
+        found = found or cells.parse_date_words(piece)
         if found is not None:
             dates.add(found)
             continue

@@ -78,6 +78,32 @@ def parse_date(raw: Any) -> date | None:
         return None
 
 
+# Dates as people write them beyond the formats above: "Dec 24 2026", "Dec. 24th, 2026",
+# "24 December 2026", "12.24.2026", "24-Dec-2026" (matched once dots and commas are spaces and
+# ordinals are gone, see date_words).
+_WORDY_DATE_FORMATS = ("%b %d %Y", "%B %d %Y", "%d %b %Y", "%d %B %Y", "%m-%d-%Y", "%m %d %Y", "%d-%b-%Y",
+                       "%b %d %y")
+
+
+def date_words(text: str) -> str:
+    """'Dec. 24th, 2026' -> 'Dec 24 2026': the spelling parse_date_words (and a reader of dates
+    without a year) matches against."""
+    cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text.strip().replace(",", " ").replace(".", " "),
+                     flags=re.IGNORECASE)
+    return " ".join(cleaned.split())
+
+
+def parse_date_words(text: str) -> date | None:
+    """A date typed in words or with other separators (the formats above), else None."""
+    cleaned = date_words(text)
+    for fmt in _WORDY_DATE_FORMATS:
+        try:
+            return datetime.strptime(cleaned, fmt).date()
+        except ValueError:
+            pass
+    return None
+
+
 def _days(serial: float):
     from datetime import timedelta
     return timedelta(days=float(serial))

@@ -27,24 +27,6 @@ from .tabs import (
 FALSE_WORDS = {"n", "no", "false", "0", "off", "inactive"}
 _KIND_WORDS = {"bool": "Y or N", "date": "a date (e.g. 12/24/2026)", "datetime": "a date and time",
                "int": "a whole number", "number": "a number", "money": "an amount", "percent": "a percent"}
-# more ways people write a date than cells.parse_date reads: "Dec 24 2026", "Dec. 24th, 2026", "12.24.2026"
-# (matched after dots and commas become spaces)
-_MORE_DATES = ("%b %d %Y", "%B %d %Y", "%d %B %Y", "%m-%d-%Y", "%m %d %Y", "%d-%b-%Y", "%b %d %y")
-
-
-def lenient_date(text: str) -> date | None:
-    """A date in one of the extra spellings above, else None."""
-    cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text.strip().replace(",", " ").replace(".", " "),
-                     flags=re.IGNORECASE)
-    cleaned = " ".join(cleaned.split())
-    for fmt in _MORE_DATES:
-        try:
-            return datetime.strptime(cleaned, fmt).date()
-        except ValueError:
-            pass
-    return None
-
-
 class RowModel(BaseModel):
     model_config = ConfigDict(validate_assignment=False, extra="ignore")
     TAB: ClassVar[Tab]
@@ -76,7 +58,7 @@ class RowModel(BaseModel):
         if col.kind == "bool":
             known = isinstance(raw, bool) or str(raw).strip().lower() in cells.TRUE_WORDS | FALSE_WORDS
         elif col.kind == "date" and value is None and isinstance(raw, str):
-            value = lenient_date(raw)
+            value = cells.parse_date_words(raw)
             known = value is not None
         else:
             known = value is not None
