@@ -281,7 +281,7 @@ def _spreadsheet(config: AgencyConfig, add: Add) -> None:
     NOW() in it), and no column of ours is missing (a renamed header hides its values)."""
     from sheets_schema.gsheets_layout import SHEET_MISSING_COLUMNS, SHEET_TIME_ZONE
     settings = config.settings
-    zone, wanted = settings.get(SHEET_TIME_ZONE), settings.get("Time Zone")
+    zone, wanted = settings.get(SHEET_TIME_ZONE), settings.tz.key  # 'Pacific' means America/Los_Angeles
     if zone and zone.lower() != wanted.lower():
         add("warning", "Settings", f"the spreadsheet's own time zone is {zone} but Time Zone is {wanted}: the sheet "
                                    f"shows times and evaluates TODAY() and NOW() in {zone}. `leadrouter init` sets it "

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sheets_schema.models import Lead
 
 from .config import Settings
 from .contact import phone_time_zone
-from .settings_text import read_clock
+from .settings_text import read_clock, read_time_zone
 
 LEGAL_FIRST, LEGAL_LAST = time(8), time(21)  # texts to leads only from 8:00 until 21:00, local time
 _SPAN = re.compile(r"\s*(?:-|–|—|\bto\b|\buntil\b)\s*")
@@ -25,11 +25,9 @@ _SPAN = re.compile(r"\s*(?:-|–|—|\bto\b|\buntil\b)\s*")
 
 def lead_zone(lead: Lead, settings: Settings) -> ZoneInfo:
     for name in _zone_names(lead):
-        if name:
-            try:
-                return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
+        zone = read_time_zone(name) if name else None
+        if zone is not None:
+            return zone
     return settings.tz
 
 

@@ -238,5 +238,5 @@ def read_time_zone(text: str) -> ZoneInfo | None:
     name = TIME_ZONE_ALIASES.get(" ".join(text.lower().split()), text.strip())
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # 'America' names a folder of zones: IsADirectoryError
         return None

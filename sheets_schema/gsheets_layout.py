@@ -16,6 +16,8 @@ from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
+from automations.settings_text import read_time_zone
+
 from .dashboard import TAB_NAME, chart_specs, dashboard_layout, grid_range
 from . import cells
 from .tabs import Column, Tab
@@ -112,10 +114,7 @@ class Codec:
     """Python values <-> cell values, for one spreadsheet time zone."""
 
     def __init__(self, time_zone: str) -> None:
-        try:
-            self.tz = ZoneInfo(time_zone or "UTC")
-        except (KeyError, ValueError):
-            self.tz = ZoneInfo("UTC")
+        self.tz = read_time_zone(time_zone or "UTC") or ZoneInfo("UTC")
 
     # ---- writing ----
     def to_cell(self, kind: str, value: Any) -> str | float | bool:

@@ -45,7 +45,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, insert, not_, or_, select
 
 from automations.clock import Clock, SystemClock
-from automations.config import DEFAULT_SETTINGS, AgencyConfig, Settings
+from automations.config import AgencyConfig, Settings
 from automations.events import REASSIGNMENT_EVENTS
 from automations.ports import ProducerLoad, Store
 
@@ -281,22 +281,15 @@ class GSheetsStore(Store):
 
     @staticmethod
     def _settings_zone(rows: list[list[Any]] | None, headers: Headers | None, codec: Codec) -> str:
-        """Settings' Time Zone as typed in the sheet (a valid zone), else the default."""
-        from zoneinfo import ZoneInfo
+        """Settings' Time Zone as the service reads it (Settings.tz: 'Pacific' is America/Los_Angeles;
+        an unreadable one is the default, as `leadrouter check` says)."""
         values: dict[str, str] = {}
         if rows and headers is not None:
             positions = headers.positions(SETTINGS)
             for row in rows[1:]:
                 record = codec.record(SETTINGS, positions, row)
                 values[str(record.get("setting", ""))] = str(record.get("value", ""))
-        zone = Settings(values).get("Time Zone") or DEFAULT_SETTINGS["Time Zone"]
-        try:
-            ZoneInfo(zone)
-        except (KeyError, ValueError):
-            log.warning("Settings: Time Zone %r is not a time zone; the spreadsheet keeps %s", zone,
-                        DEFAULT_SETTINGS["Time Zone"])
-            return DEFAULT_SETTINGS["Time Zone"]
-        return zone
+        return Settings(values).tz.key
 
     @staticmethod
     def _retimed(tab, sheet_id: int, rows: list[list[Any]], headers: Headers, old: Codec,

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart, Reference
@@ -40,6 +40,7 @@ from pydantic import ValidationError
 
 from automations.business_hours import BusinessHours
 from automations.ports import Store
+from automations.settings_text import read_time_zone
 from automations.status import apply_status, status_changes
 from . import cells
 from .dashboard import TAB_NAME as DASHBOARD, chart_specs, dashboard_layout
@@ -222,10 +223,8 @@ class WorkbookError(ValueError):
 
 
 def _zone(name: Any) -> ZoneInfo | None:
-    try:
-        return ZoneInfo(str(name).strip()) if not cells.is_blank(name) else None
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
+    """A zone as the Settings tab would read it ('Pacific' is America/Los_Angeles)."""
+    return None if cells.is_blank(name) else read_time_zone(str(name))
 
 
 def workbook_zone(wb: Workbook, fallback: ZoneInfo) -> ZoneInfo:

@@ -158,3 +158,13 @@ def test_check_warns_when_the_owner_changes_the_spreadsheets_time_zone_by_hand(h
     assert host_a.refresh()
     warning = [p for p in check_config(host_a.config()) if "time zone" in p.message]
     assert warning and warning[0].level == "warning" and "Europe/London" in warning[0].message
+
+
+def test_a_time_zone_written_the_short_way_gives_the_spreadsheet_the_zone_the_service_uses(host_a, fake_sheets):
+    row = next(i for i, r in enumerate(fake_sheets.table("Settings")) if r and r[0] == "Time Zone")
+    fake_sheets.type("Settings", f"B{row + 1}", "Pacific")  # Settings read it as America/Los_Angeles
+    host_a.refresh()
+    host_a.init()
+    assert fake_sheets.time_zone == "America/Los_Angeles" == host_a.config().settings.tz.key
+    host_a.refresh()
+    assert not [p for p in check_config(host_a.config()) if "time zone" in p.message]

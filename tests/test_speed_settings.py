@@ -69,6 +69,8 @@ def test_24_7_and_a_full_week_of_00_00_24_00_are_always_open():
     ({"Holidays": "2026-12-25, Thanksgiving"}, "error", "Holidays: 'Thanksgiving' not a date"),
     ({"Time_Zone": "America/Nowhere"}, "error",
      "Time Zone 'America/Nowhere' is not a time zone (write it like America/Chicago); America/New_York is used"),
+    ({"Time_Zone": "America"}, "error",
+     "Time Zone 'America' is not a time zone (write it like America/Chicago); America/New_York is used"),
     ({"Max_Reassignments": "two"}, "error", "Max Reassignments 'two' is not a whole number (0, 1, 2 ...); 2 is used"),
     ({"Max_Reassignments": "-1"}, "error", "Max Reassignments '-1' is not a whole number"),
 ])

@@ -39,11 +39,12 @@ def test_a_los_angeles_agency_moved_into_a_fresh_store_keeps_every_instant(demo_
     assert str(fresh_store.config().settings.tz) == "America/Los_Angeles"
 
 
-def test_a_hand_made_workbook_is_read_in_its_own_settings_time_zone(demo_store, tmp_path):
+@pytest.mark.parametrize("typed", ["America/Los_Angeles", "Pacific"])  # as the Settings tab reads it
+def test_a_hand_made_workbook_is_read_in_its_own_settings_time_zone(demo_store, tmp_path, typed):
     book = Workbook()
     book.active.title = "Settings"
     book["Settings"].append(["Setting", "Value"])
-    book["Settings"].append(["Time Zone", "America/Los_Angeles"])
+    book["Settings"].append(["Time Zone", typed])
     leads = book.create_sheet("Leads")
     leads.append(["Lead ID", "Received At", "Status"])
     leads.append(["L-5000", datetime(2026, 11, 2, 9), "New"])
