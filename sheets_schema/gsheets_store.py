@@ -56,7 +56,7 @@ from .gsheets_layout import (
     LEASE_LABEL, LEASE_RANGE, LEASE_TAB, SHEET_MISSING_COLUMNS, SHEET_TIME_ZONE, Codec, Headers, col_letters,
     dashboard_requests, format_requests, quote_tab,
 )
-from .models import Activity, Lead, canonical_lead_changes
+from .models import Activity, Lead, activity_not_in, canonical_lead_changes
 from .outbox import Op, Outbox
 from .sql_store import SqlStore, _decode, _encode, activity_t
 from .tabs import ACTIVITY, CONFIG_TABS, LEADS, SETTINGS, TABS, snake
@@ -721,11 +721,7 @@ class GSheetsStore(Store):
         if not found:
             return 0
         with self.local.exclusive(), self.local._conn() as conn:
-            keys = {k for (k,) in conn.execute(select(activity_t.c.key).where(activity_t.c.key != ""))}
-            plain = {(e.lead_id, e.event, e.detail) for e in self.local.activity() if not e.key}
-            new = [e for e in found if (e.key and e.key not in keys) or
-                   (not e.key and (e.lead_id, e.event, e.detail) not in plain)]
-            new = list({(e.key or id(e)): e for e in new}.values())
+            new = activity_not_in(self.local.activity(), found)
             if not new:
                 return 0
             first = (conn.execute(select(func.max(activity_t.c.row_id))).scalar() or 0) + 1

@@ -11,8 +11,8 @@ blank"), so `leadrouter check` can name them. It is never stored or exported.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
-from typing import Any, ClassVar, Mapping
+from datetime import date, datetime, timedelta
+from typing import Any, ClassVar, Iterable, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -329,6 +329,34 @@ class Activity(RowModel):
     event: str
     detail: str = ""
     key: str = ""
+
+
+SAME_MOMENT = timedelta(seconds=1)  # a copied row's time may have lost its microseconds (xlsx, a sheet cell)
+
+
+def activity_not_in(existing: Iterable[Activity], incoming: Iterable[Activity]) -> list[Activity]:
+    """The incoming Activity rows a journal does not have yet, for copying rows between journals
+    (a workbook import, a worker taking over a spreadsheet). A Key is a claim: never recorded
+    twice. A row without one is known by its lead, event and detail at the same moment; two
+    alike incoming rows are two happenings, so only the journal's own rows are matched."""
+    keys: set[str] = set()
+    seen: dict[tuple[str, str, str], list[datetime]] = {}
+    for event in existing:
+        if event.key:
+            keys.add(event.key)
+        else:
+            seen.setdefault((event.lead_id, event.event, event.detail), []).append(event.time)
+    new = []
+    for event in incoming:
+        if event.key:
+            if event.key not in keys:
+                keys.add(event.key)
+                new.append(event)
+        else:
+            alike = seen.get((event.lead_id, event.event, event.detail), ())
+            if not any(abs(event.time - t) < SAME_MOMENT for t in alike):
+                new.append(event)
+    return new
 
 
 MODELS: dict[str, type[RowModel]] = {m.TAB.name: m for m in (

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -44,7 +44,7 @@ from automations.settings_text import read_time_zone
 from automations.status import apply_status, status_changes
 from . import cells
 from .dashboard import TAB_NAME as DASHBOARD, chart_specs, dashboard_layout
-from .models import Activity, Lead
+from .models import Activity, Lead, activity_not_in
 from .tabs import ACTIVITY, CONFIG_TABS, LEADS, SETTINGS, TABS, Column, Tab, snake
 
 TIME_ZONE_PROPERTY = "Time Zone"  # custom document property: the zone the exported times are written in
@@ -297,32 +297,11 @@ def _activity(ws, tz: ZoneInfo, summary: ImportSummary) -> list[Activity]:
     return events
 
 
-SAME_MOMENT = timedelta(seconds=1)  # an xlsx keeps times to the millisecond
-
-
 def _import_activity(store: Store, events: list[Activity], summary: ImportSummary) -> None:
-    """Add the rows the store does not have yet: a Key is never recorded twice (it is a claim),
-    and a row without one is known by its time, lead, event and detail."""
-    existing = store.activity()
-    keys = {e.key for e in existing if e.key}
-    seen: dict[tuple[str, str, str], list[datetime]] = {}
-    for e in existing:
-        if not e.key:
-            seen.setdefault((e.lead_id, e.event, e.detail), []).append(e.time)
-    new = []
-    for event in events:
-        if event.key:
-            known = event.key in keys
-            keys.add(event.key)
-        else:  # two alike rows in the workbook are two happenings: only the store's rows are matched
-            alike = seen.get((event.lead_id, event.event, event.detail), ())
-            known = any(abs(event.time - t) < SAME_MOMENT for t in alike)
-        if known:
-            summary.activity_known += 1
-        else:
-            new.append(event)
+    """Add the rows the store does not have yet (models.activity_not_in)."""
+    new = activity_not_in(store.activity(), events)
     store.add_activity(new)
-    summary.activity_added = len(new)
+    summary.activity_added, summary.activity_known = len(new), len(events) - len(new)
 
 
 def _merge_settings(current: list[dict[str, Any]], incoming: list[dict[str, Any]]) -> list[dict[str, Any]]:
