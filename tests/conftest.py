@@ -73,6 +73,15 @@ def demo_store(store):
 
 
 @pytest.fixture
+def fresh_store(tmp_path):
+    """A second, empty SQLite store: where a workbook is imported into (a move between stores)."""
+    other = SqlStore(f"sqlite:///{tmp_path / 'fresh.db'}")
+    other.init()
+    yield other
+    other.close()
+
+
+@pytest.fixture
 def clock():
     return FrozenClock(T0)
 

@@ -77,13 +77,17 @@ def smtp_server(mailbox: Mailbox, **kwargs):
     return controller
 
 
-@pytest.fixture
-def mailbox():
-    box = Mailbox()
+def serving(box: Mailbox):
+    """Yield `box` with an SMTP server on loopback delivering into it (its port set), then stop it."""
     controller = smtp_server(box)
     box.port = controller.port
     yield box
     controller.stop()
+
+
+@pytest.fixture
+def mailbox():
+    yield from serving(Mailbox())
 
 
 @pytest.fixture(scope="session")

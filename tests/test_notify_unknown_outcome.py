@@ -14,7 +14,7 @@ from automations.channels.smtp import SmtpChannel
 from automations.notify import ChannelError, compose, deliver, retry_due
 from automations.outbox import RetryPolicy, pending
 from tests.conftest import lead_payload
-from tests.notify_fixtures import Mailbox, free_port, smtp_server, twilio, twilio_config  # noqa: F401
+from tests.notify_fixtures import Mailbox, free_port, serving, twilio, twilio_config  # noqa: F401
 
 SARAH, MARIA = "+12015550111", "+12015550142"
 
@@ -107,11 +107,7 @@ class DropsAfterData(Mailbox):
 
 @pytest.fixture
 def dropping_mailbox():
-    box = DropsAfterData()
-    controller = smtp_server(box)
-    box.port = controller.port
-    yield box
-    controller.stop()
+    yield from serving(DropsAfterData())
 
 
 def test_an_smtp_hang_up_after_the_message_is_outcome_unknown_and_a_refusal_before_it_is_not(dropping_mailbox):

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from sheets_schema.sql_store import SqlStore
 from sheets_schema.workbook import export_workbook, import_workbook
 from tests.conftest import T0
 from tests.dashboard_fixtures import add_fixture_day
@@ -18,14 +17,6 @@ def exported(demo_store, tmp_path):
     path = tmp_path / "agency.xlsx"
     export_workbook(demo_store, path)
     return path
-
-
-@pytest.fixture
-def fresh_store(tmp_path):
-    other = SqlStore(f"sqlite:///{tmp_path / 'other.db'}")
-    other.init()
-    yield other
-    other.close()
 
 
 def test_every_tab_and_the_dashboard_are_exported(exported):

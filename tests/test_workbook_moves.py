@@ -17,14 +17,6 @@ from tests.dashboard_fixtures import lead, set_time_zone
 from tests.speed_fixtures import minutes, post_lead, tick_at, walk
 
 
-@pytest.fixture
-def fresh_store(tmp_path):
-    other = SqlStore(f"sqlite:///{tmp_path / 'fresh.db'}")
-    other.init()
-    yield other
-    other.close()
-
-
 def test_a_los_angeles_agency_moved_into_a_fresh_store_keeps_every_instant(demo_store, fresh_store, tmp_path):
     set_time_zone(demo_store, "America/Los_Angeles")
     demo_store.add_lead(lead("L-2001", T0, "Sarah M.", first_contact_at=T0 + timedelta(minutes=4)))
