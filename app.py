@@ -24,12 +24,14 @@ from werkzeug.exceptions import HTTPException
 from automations.checks import check_config
 from automations.clock import Clock, SystemClock
 from automations.contact import redact
-from automations.console_notifier import ConsoleNotifier
+from automations.notify.channels.console import ConsoleNotifier
+from automations.notify.channels.twilio import TwilioSms, signature_valid, twiml_reply
 from automations.errors import InvalidLead, StoreUnavailable
-from automations.form_payload import unbracket
-from automations.intake import Honeypot
-from automations.leads import Outcome, submit_lead
-from automations.notify import ChannelError, deliver_all
+from automations.intake.payload import unbracket
+from automations.intake.validation import Honeypot
+from automations.intake.submission import Outcome, submit_lead
+from automations.notify.delivery import deliver_all
+from automations.notify.unsubscribe import unsubscribe_link, unsubscribed_lead
 from automations.ports import Message, Notifier, Store
 from automations.routing import decide
 from automations.routing.round_robin import POINTER
@@ -339,7 +341,7 @@ def route_command(zip_code: str, insurance_type: str, source: str) -> None:
     """Dry run: who would get a lead like this, and why. Nothing is stored."""
     from automations.contact import lookup_zip
     from automations.routing.decision import render_table
-    from automations.sources import attribute
+    from automations.intake.sources import attribute
     store = _store()
     config = store.config()
     place = lookup_zip(zip_code)
@@ -417,7 +419,7 @@ DASHBOARD_CACHE_SECONDS = 15.0  # every open page polls; on Google Sheets each r
 def _dashboard_view():
     """The live figures, computed at most every DASHBOARD_CACHE_SECONDS per process."""
     import time
-    from automations.dashboard_figures import dashboard_view
+    from automations.reports.dashboard import dashboard_view
     cache = current_app.extensions.setdefault("leadrouter.dashboard", {})
     ttl = current_app.config.get("DASHBOARD_CACHE_SECONDS", DASHBOARD_CACHE_SECONDS)
     if cache and time.monotonic() - cache["at"] < ttl:
@@ -469,8 +471,8 @@ def dashboard_json():
               help="File to write (md/csv default to stdout; xlsx defaults to report[-sources]-YYYY-MM.xlsx).")
 def report_command(kind: str, month: str | None, fmt: str, output: str | None) -> None:
     """The lead source report or the monthly summary, as Markdown, CSV or xlsx."""
-    from automations import report_formats as formats
-    from automations.reports import monthly_report, report_month, source_report
+    from automations.reports import formats
+    from automations.reports.monthly import monthly_report, report_month, source_report
     store = _store()
     config = store.config()
     try:
@@ -513,9 +515,10 @@ def import_command(file: str) -> None:
     """Read an .xlsx workbook back: config tabs present replace the store's, Settings merge by name,
     new Lead IDs are added and known ones take Status/Premium/Attempts/Lost Reason/Notes, and
     Activity rows the store lacks are added (so nothing already sent is sent again)."""
+    from automations.speed_clock.status import change_status
     from sheets_schema.workbook import WorkbookError, import_workbook
     try:
-        summary = import_workbook(_store(), file, services().clock.now())
+        summary = import_workbook(_store(), file, services().clock.now(), change_status)
     except WorkbookError as exc:  # not an xlsx, or a damaged one: say so; nothing was changed
         raise click.ClickException(f"{file}: {exc}") from None
     for line in summary.lines():
@@ -523,11 +526,6 @@ def import_command(file: str) -> None:
 
 
 # ---- notifications: channels from the environment, Twilio, inbound texts, unsubscribe -----
-# Twilio lives here, in the composition root, because automations/ never imports twilio.
-TWILIO_PERMANENT = {21211, 21214, 21217, 21401, 21407, 21408, 21421, 21602, 21604, 21610, 21612, 21614, 21617,
-                    21635}  # invalid/unreachable/unsubscribed number, empty or oversized body
-
-
 def notify_settings(env) -> dict[str, str]:
     """The notification settings an operator sets in the environment (docs/notifications.md)."""
     sender = env.get("TWILIO_FROM_NUMBER", "") or env.get("TWILIO_MESSAGING_SERVICE_SID", "")
@@ -540,60 +538,6 @@ def notify_settings(env) -> dict[str, str]:
     )
 
 
-class TwilioSms:
-    """SMS through the twilio client. A number or a messaging service SID (MG...) sends."""
-
-    def __init__(self, account_sid: str, auth_token: str, sender: str, *, base_url: str = "",
-                 status_callback=None, timeout: float = 10.0) -> None:
-        from twilio.http.http_client import TwilioHttpClient
-        from twilio.rest import Client
-        logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # it logs every request at INFO
-        self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
-        if base_url:
-            self.client.api.base_url = base_url.rstrip("/")
-        self.sender = sender
-        self.status_callback = status_callback  # Message -> URL ("" for none)
-
-    def send(self, message: Message) -> str | None:
-        import requests
-        from twilio.base.exceptions import TwilioException, TwilioRestException
-        params: dict[str, Any] = {"to": message.to, "body": message.body}
-        if self.sender.startswith("MG"):
-            params["messaging_service_sid"] = self.sender
-        else:
-            params["from_"] = self.sender
-        callback = self.status_callback(message) if self.status_callback else ""
-        if callback:
-            params["status_callback"] = callback
-        try:
-            return self.client.messages.create(**params).sid
-        except TwilioRestException as exc:
-            raise ChannelError(f"Twilio error {exc.code or exc.status}: {exc.msg}",
-                               permanent=exc.code in TWILIO_PERMANENT, unsubscribed=exc.code == 21610) from None
-        except requests.RequestException as exc:
-            if _request_may_have_landed(exc):
-                raise ChannelError(f"Twilio did not answer ({type(exc).__name__}); the text may have been sent",
-                                   outcome_unknown=True) from None
-            raise ChannelError(f"Twilio unreachable ({type(exc).__name__})") from None
-        except TwilioException as exc:
-            raise ChannelError(f"Twilio unreachable ({type(exc).__name__})") from None
-
-
-def _request_may_have_landed(exc) -> bool:
-    """Whether Twilio may have received the request: it went out and no answer came back (a read
-    timeout, a connection dropped mid-request, a cut response). A refused connection, a DNS or
-    TLS failure or a connect timeout sent nothing, so retrying those is safe."""
-    from requests import exceptions as http
-    from urllib3.exceptions import ProtocolError
-    if isinstance(exc, (http.ConnectTimeout, http.SSLError, http.ProxyError)):
-        return False
-    if isinstance(exc, (http.ReadTimeout, http.ChunkedEncodingError, http.ContentDecodingError)):
-        return True
-    if isinstance(exc, http.ConnectionError):  # urllib3 wraps failures to connect in MaxRetryError
-        return isinstance(exc.args[0] if exc.args else None, (ProtocolError, ConnectionResetError))
-    return False
-
-
 def _seconds(text: Any, default: float) -> float:
     try:
         value = float(text)
@@ -604,9 +548,9 @@ def _seconds(text: Any, default: float) -> float:
 
 def build_notifier(svc: Services) -> Notifier:
     """Channels from the environment; a channel left unconfigured goes to the console."""
-    from automations.channels import ChannelRouter, Misconfigured
-    from automations.channels.smtp import SmtpChannel
-    from automations.channels.webhook import WebhookChannel
+    from automations.notify.channels import ChannelRouter, Misconfigured
+    from automations.notify.channels.smtp import SmtpChannel
+    from automations.notify.channels.push import WebhookChannel
     cfg = svc.config
     router = ChannelRouter(default=ConsoleNotifier()).register("push", WebhookChannel())
     twilio = [cfg.get(k, "") for k in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM")]
@@ -664,32 +608,22 @@ def secret_key(svc: Services) -> str:
     return key
 
 
-def _unsubscribe_signer(svc: Services):
-    from itsdangerous import URLSafeSerializer
-    return URLSafeSerializer(secret_key(svc), salt="unsubscribe")
-
-
 def unsubscribe_url(svc: Services, message: Message) -> str:
-    """The lead's one-click link ('' without a public URL: the email then waits, see SmtpChannel).
-    The token names the lead, not the address: no email in access logs."""
+    """The lead's one-click link ('' without a public URL: the email then waits, see SmtpChannel)."""
     base = public_url(svc)
-    if not base:
-        return ""
-    return f"{base}/unsubscribe/{_unsubscribe_signer(svc).dumps({'lead': message.lead_id})}"
+    return unsubscribe_link(base, secret_key(svc), message.lead_id) if base else ""
 
 
 @web.route("/unsubscribe/<token>", methods=["GET", "POST"])
 def unsubscribe(token: str):
     """GET asks (mail scanners open every link; they must not unsubscribe anyone); POST acts:
     the page's button, or a mail client's RFC 8058 one-click POST (List-Unsubscribe-Post)."""
-    from itsdangerous import BadSignature
     from automations.contact import mask
-    from automations.optout import is_opted_out, set_opted_out
+    from automations.notify.optout import is_opted_out, set_opted_out
     from sheets_schema.models import Activity
     svc = services()
-    try:
-        lead_id = _unsubscribe_signer(svc).loads(token)["lead"]
-    except (BadSignature, KeyError, TypeError):
+    lead_id = unsubscribed_lead(secret_key(svc), token)
+    if lead_id is None:
         return render_template("unsubscribed.html", agency=_agency_name(), ok=False), 404
     lead = svc.store.get_lead(str(lead_id))
     done = lead is None or not lead.email or is_opted_out(svc.store, lead.email.lower())
@@ -705,32 +639,24 @@ def unsubscribe(token: str):
 
 def _twilio_request_ok() -> bool:
     """X-Twilio-Signature over the URL Twilio called: behind a proxy that is the public URL."""
-    from twilio.request_validator import RequestValidator
     svc = services()
-    token = svc.config.get("TWILIO_AUTH_TOKEN", "")
-    signature = request.headers.get("X-Twilio-Signature", "")
-    if not token or not signature:
-        return False
     base = public_url(svc)
     url = request.url
     if base:
         query = request.query_string.decode("latin-1")
         url = base + request.path + (f"?{query}" if query else "")
-    return RequestValidator(token).validate(url, request.form, signature)
+    return signature_valid(svc.config.get("TWILIO_AUTH_TOKEN", ""), url, request.form,
+                           request.headers.get("X-Twilio-Signature", ""))
 
 
 def _twiml(text: str = ""):
-    from twilio.twiml.messaging_response import MessagingResponse
-    response = MessagingResponse()
-    if text:
-        response.message(text)
-    return str(response), 200, {"Content-Type": "text/xml; charset=utf-8"}
+    return twiml_reply(text), 200, {"Content-Type": "text/xml; charset=utf-8"}
 
 
 @web.post("/webhooks/twilio")
 def twilio_inbound():
     """A text to our number: a producer's command or a lead's reply. Answered with TwiML."""
-    from automations.replies import handle_inbound
+    from automations.notify.replies import handle_inbound
     if not _twilio_request_ok():
         return "invalid signature", 403
     svc = services()
@@ -761,8 +687,8 @@ def twilio_status():
 def outbox_command(send: bool) -> None:
     """Messages still owed: deferred by quiet hours, or waiting to be retried."""
     from automations.contact import mask
-    from automations.notify import retry_due
-    from automations.outbox import pending
+    from automations.notify.delivery import retry_due
+    from automations.notify.outbox import pending
     svc = services()
     if send:
         report = retry_due(svc.store, svc.notifier, svc.clock)
@@ -792,11 +718,10 @@ class RedactingFilter(logging.Filter):
 
 
 # ---- speed clock: tick, worker, and the scheduler inside serve ----------------------------------
-from flask.cli import with_appcontext  # noqa: E402 - kept in this section for an easy merge
 
 
 def _start_speed_clock(app: Flask):
-    from automations.scheduler import SpeedClock
+    from automations.speed_clock.scheduler import SpeedClock
     wired = app.extensions["leadrouter"]
     return SpeedClock(wired.store, wired.notifier, wired.clock).start()
 
@@ -828,7 +753,7 @@ def _parse_now(text: str, tz) -> datetime:
 def tick_command(now_text: str | None) -> None:
     """One automation pass (status sync, escalation, follow-ups); safe to run again."""
     from automations.clock import FrozenClock
-    from automations.tick import run_tick
+    from automations.speed_clock.tick import run_tick
     store, wired = _store(), services()
     config = store.config()
     clock = FrozenClock(_parse_now(now_text, config.settings.tz)) if now_text else wired.clock

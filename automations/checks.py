@@ -14,13 +14,13 @@ from urllib.parse import urlsplit
 
 from sheets_schema.tabs import ROUTING_MODELS
 
-from .config import AgencyConfig
-from .contact import normalize_phone
-from .routing.lines import covers
-from .routing.territory import ROTATION_WORDS, zip5, zip_range
-from .routing.weights import FACTORS, factor_key, parse_weights
-from .quiet_hours import quiet_hours_problems
-from .templates import template_problems
+from automations.config import AgencyConfig
+from automations.contact import normalize_phone
+from automations.routing.lines import covers
+from automations.routing.territory import ROTATION_WORDS, zip5, zip_range
+from automations.routing.weights import FACTORS, factor_key, parse_weights
+from automations.notify.quiet_hours import quiet_hours_problems
+from automations.notify.templates import template_problems
 
 __all__ = ["FACTORS", "Problem", "check_config", "check_delivery"]
 
@@ -269,7 +269,7 @@ def _lines(config: AgencyConfig, add: Add) -> None:
 
 def _form_fields(config: AgencyConfig, add: Add) -> None:
     """A Form Fields target must name one of our fields ('First Name' is fine), else it maps nothing."""
-    from .form_payload import FIELDS, form_field_target
+    from automations.intake.payload import FIELDS, form_field_target
     for row in config.form_fields:
         if row.field.strip() and form_field_target(row.field) is None:
             add("error", "Form Fields", f"{row.key}: Field {row.field.strip()!r} is not one of ours "

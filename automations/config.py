@@ -16,7 +16,7 @@ from sheets_schema.models import (
     Client, FormField, LineDef, Producer, Setting, Source, Template, Territory, Weight,
 )
 
-from .settings_text import OpeningHours, describe_hours, read_business_hours, read_holidays, read_time_zone
+from automations.settings_text import OpeningHours, describe_hours, read_business_hours, read_holidays, read_time_zone
 
 DEFAULT_SETTINGS: dict[str, str] = {
     "Agency Name": "Our Agency",

@@ -16,8 +16,8 @@ from typing import Any, Iterable, Protocol
 from sheets_schema.models import Activity, Lead
 from sheets_schema.tabs import CONFIG_TABS, OPEN_STATUSES
 
-from .config import AgencyConfig
-from .events import REASSIGNMENT_EVENTS
+from automations.config import AgencyConfig
+from automations.events import REASSIGNMENT_EVENTS
 
 
 @dataclass

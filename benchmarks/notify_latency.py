@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app import create_app  # noqa: E402
 from automations.clock import SystemClock  # noqa: E402
-from automations.notify import retry_due  # noqa: E402
-from automations.outbox import RetryPolicy, pending  # noqa: E402
+from automations.notify.delivery import retry_due  # noqa: E402
+from automations.notify.outbox import RetryPolicy, pending  # noqa: E402
 from sheets_schema.sql_store import SqlStore  # noqa: E402
 from tests.conftest import lead_payload, load_demo  # noqa: E402
 from tests.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, TwilioFake  # noqa: E402

@@ -15,9 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from automations.dashboard_figures import dashboard_view  # noqa: E402
-from automations.report_frames import Month  # noqa: E402
-from automations.reports import monthly_report, source_report  # noqa: E402
+from automations.reports.dashboard import dashboard_view  # noqa: E402
+from automations.reports.frames import Month  # noqa: E402
+from automations.reports.monthly import monthly_report, source_report  # noqa: E402
 from sheets_schema.demo import demo_rows  # noqa: E402
 from sheets_schema.models import Activity, Lead  # noqa: E402
 from sheets_schema.sql_store import SqlStore  # noqa: E402

@@ -32,13 +32,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from automations.business_hours import BusinessHours  # noqa: E402
+from automations.speed_clock.business_hours import BusinessHours  # noqa: E402
 from automations.clock import FrozenClock  # noqa: E402
 from automations.contact import normalize_phone  # noqa: E402
-from automations.leads import submit_lead  # noqa: E402
-from automations.notify import deliver_all  # noqa: E402
-from automations.status import apply_status, status_changes  # noqa: E402
-from automations.tick import run_tick  # noqa: E402
+from automations.intake.submission import submit_lead  # noqa: E402
+from automations.notify.delivery import deliver_all  # noqa: E402
+from automations.speed_clock.status import apply_status, status_changes  # noqa: E402
+from automations.speed_clock.tick import run_tick  # noqa: E402
 from sheets_schema.demo import demo_rows  # noqa: E402
 from automations.ports import Message  # noqa: E402
 from sheets_schema.sql_store import SqlStore  # noqa: E402

@@ -30,13 +30,13 @@ from sqlalchemy import insert
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from automations.actions import Journal  # noqa: E402
-from automations.business_hours import BusinessHours  # noqa: E402
+from automations.speed_clock.actions import Journal  # noqa: E402
+from automations.speed_clock.business_hours import BusinessHours  # noqa: E402
 from automations.clock import FrozenClock  # noqa: E402
-from automations.console_notifier import ConsoleNotifier  # noqa: E402
-from automations.escalation import MANAGER_RUNG, RUNGS  # noqa: E402
-from automations.sequence import STEPS, next_follow_up, nurture  # noqa: E402
-from automations.tick import (  # noqa: E402
+from automations.notify.channels.console import ConsoleNotifier  # noqa: E402
+from automations.speed_clock.escalation import MANAGER_RUNG, RUNGS  # noqa: E402
+from automations.speed_clock.sequence import STEPS, next_follow_up, nurture  # noqa: E402
+from automations.speed_clock.tick import (  # noqa: E402
     RECENT_DAYS, STATUS_FULL_SWEEP_AT, STATUS_SEEN, STATUS_SWEPT_AT, SWEEP_EVERY, run_tick)
 from sheets_schema.demo import demo_rows  # noqa: E402
 from sheets_schema.models import Activity, Lead  # noqa: E402

@@ -15,7 +15,7 @@ time and the spreadsheet's time zone must be the Settings Time Zone. Excel and L
 TODAY()/NOW() from the computer's clock, so the tab says which zone its figures assume
 (the TIME_ZONE_NOTE cell, a formula over the Settings tab).
 
-The figures mean exactly what automations.dashboard_figures computes with pandas:
+The figures mean exactly what automations.reports.dashboard computes with pandas:
 - "today" is the spreadsheet's TODAY() (the agency's time zone; the export writes local times);
 - contacted = First Contact At present;
 - average response = mean Response Minutes of today's contacted leads;

@@ -12,7 +12,7 @@ between backends:
 - Leads: a Lead ID not yet in the store is added as it is (no routing, no messages: it is a
   record being moved, not a new enquiry); for a Lead ID already there only the columns
   people edit are taken (Status, Premium, Attempts, Lost Reason, Notes), a Status change
-  through automations.status so First Contact At / Quoted At / Bound At are stamped and
+  through automations.speed_clock.status so First Contact At / Quoted At / Bound At are stamped and
   logged as a sheet edit would be;
 - Activity is append-only, and it is the journal that makes the scheduler exactly-once: its
   rows are added, never replaced, except those the store already has (same Key, or same
@@ -26,7 +26,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Callable
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook, load_workbook
@@ -38,10 +38,8 @@ from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from openpyxl.utils.exceptions import InvalidFileException
 from pydantic import ValidationError
 
-from automations.business_hours import BusinessHours
 from automations.ports import Store
 from automations.settings_text import read_time_zone
-from automations.status import apply_status, status_changes
 from . import cells
 from .dashboard import TAB_NAME as DASHBOARD, chart_specs, dashboard_layout
 from .models import Activity, Lead, activity_not_in
@@ -57,6 +55,9 @@ STYLE_FONTS = {"title": Font(bold=True, size=14), "section": Font(bold=True, siz
                "figure": Font(bold=True, size=12), "alert": Font(color="B3261E"), "note": Font(italic=True,
                                                                                               color="666666")}
 HEADER_FILL = PatternFill("solid", fgColor="E8EEF9")
+# (store, lead, new status, now, who) -> the lead after the change; ValueError for a status it cannot take.
+# The speed clock owns the rule (stamps, Activity rows); app.py hands it in, so this module never imports it.
+ChangeStatus = Callable[[Store, Lead, str, datetime, str], Lead]
 
 
 # ---- export --------------------------------------------------------------------------------
@@ -240,7 +241,8 @@ def workbook_zone(wb: Workbook, fallback: ZoneInfo) -> ZoneInfo:
     return fallback
 
 
-def import_workbook(store: Store, source: str | Path | IO[bytes], now: datetime) -> ImportSummary:
+def import_workbook(store: Store, source: str | Path | IO[bytes], now: datetime,
+                    change_status: ChangeStatus) -> ImportSummary:
     """Read an xlsx back into the store (see the module docstring for what is replaced or merged).
 
     Everything is read and parsed first; the store is written only once the whole file was read.
@@ -277,7 +279,7 @@ def import_workbook(store: Store, source: str | Path | IO[bytes], now: datetime)
     with store.exclusive():  # one transaction; on Google Sheets the new leads go in one values.append
         _import_activity(store, events, summary)  # before the leads: a tick never sees a lead without its journal
         if leads is not None:
-            _import_leads(store, leads, now, BusinessHours.from_settings(store.config().settings), summary)
+            _import_leads(store, leads, now, change_status, summary)
     return summary
 
 
@@ -318,7 +320,7 @@ def _merge_settings(current: list[dict[str, Any]], incoming: list[dict[str, Any]
     return [merged[k] for k in order if k]
 
 
-def _import_leads(store: Store, rows: list[dict[str, Any]], now: datetime, hours: BusinessHours,
+def _import_leads(store: Store, rows: list[dict[str, Any]], now: datetime, change_status: ChangeStatus,
                   summary: ImportSummary) -> None:
     highest = 0
     for n, row in enumerate(rows, start=2):
@@ -337,13 +339,13 @@ def _import_leads(store: Store, rows: list[dict[str, Any]], now: datetime, hours
                                          detail="added from an xlsx workbook")])
             summary.leads_added += 1
             continue
-        if _update_lead(store, existing, incoming, row, now, hours, summary, n):
+        if _update_lead(store, existing, incoming, row, now, change_status, summary, n):
             summary.leads_updated += 1
     _bump_lead_counter(store, highest)
 
 
 def _update_lead(store: Store, existing: Lead, incoming: Lead, row: dict[str, Any], now: datetime,
-                 hours: BusinessHours, summary: ImportSummary, n: int) -> bool:
+                 change_status: ChangeStatus, summary: ImportSummary, n: int) -> bool:
     changes = {k: getattr(incoming, k) for k in PEOPLE_EDIT
                if k in row and getattr(incoming, k) != getattr(existing, k)}
     if changes:
@@ -353,11 +355,10 @@ def _update_lead(store: Store, existing: Lead, incoming: Lead, row: dict[str, An
         existing = existing.model_copy(update=changes)
     if "status" in row and incoming.status != existing.status:
         try:
-            stamps = status_changes(existing, incoming.status, now, hours)
+            change_status(store, existing, incoming.status, now, "xlsx import")
         except ValueError as exc:
             summary.skipped.append(f"Leads row {n} ({existing.lead_id}): {exc}")
             return bool(changes)
-        apply_status(store, existing, stamps, now, by="xlsx import")
         return True
     return bool(changes)
 

@@ -12,7 +12,7 @@ import pytest
 
 from app import create_app
 from automations.clock import FrozenClock
-from automations.console_notifier import ConsoleNotifier
+from automations.notify.channels.console import ConsoleNotifier
 from sheets_schema.demo import demo_rows
 from sheets_schema.sql_store import SqlStore
 

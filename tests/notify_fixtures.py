@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from app import create_app
-from automations.outbox import RetryPolicy
+from automations.notify.outbox import RetryPolicy
 from tests.twilio_fake import ACCOUNT_SID, AUTH_TOKEN, TwilioFake
 
 FROM = "+12015550100"

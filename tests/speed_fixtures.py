@@ -7,10 +7,10 @@ from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from automations.clock import FrozenClock
-from automations.console_notifier import ConsoleNotifier
-from automations.leads import submit_lead
-from automations.notify import deliver_all
-from automations.tick import run_tick
+from automations.notify.channels.console import ConsoleNotifier
+from automations.intake.submission import submit_lead
+from automations.notify.delivery import deliver_all
+from automations.speed_clock.tick import run_tick
 from sheets_schema.models import Lead
 from tests.conftest import lead_payload
 

@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from automations.business_hours import BusinessHours
+from automations.speed_clock.business_hours import BusinessHours
 from automations.config import Settings
-from automations.quiet_hours import next_text_time
+from automations.notify.quiet_hours import next_text_time
 from sheets_schema.models import Lead
 
 NY = ZoneInfo("America/New_York")

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 import pytest
 from openpyxl import load_workbook
 
-from automations.dashboard_figures import dashboard_view
+from automations.reports.dashboard import dashboard_view
 from sheets_schema.dashboard import FIGURES, PRODUCER_COLUMNS, SOURCE_FIRST_ROW, TIME_ZONE_NOTE, producer_rows
 from sheets_schema.workbook import export_workbook
 from sheets_schema.sql_store import SqlStore

@@ -7,11 +7,11 @@ from datetime import date, timedelta
 import pytest
 
 from automations.config import AgencyConfig
-from automations.escalation import choose_new_owner
+from automations.speed_clock.escalation import choose_new_owner
 from automations.routing import capacity_score
 from automations.ports import ProducerLoad
-from automations.notify import deliver_all
-from automations.reassign import reassign
+from automations.notify.delivery import deliver_all
+from automations.speed_clock.reassign import reassign
 from sheets_schema.demo import demo_rows
 from sheets_schema.models import Lead
 from tests.conftest import T0

@@ -13,8 +13,8 @@ import pytest
 
 from app import create_app
 from automations.checks import check_config
-from automations.console_notifier import ConsoleNotifier
-from automations.scheduler import TickLease, tick_once
+from automations.notify.channels.console import ConsoleNotifier
+from automations.speed_clock.scheduler import TickLease, tick_once
 from tests.conftest import T0, load_demo
 from tests.gsheets_fixtures import Waits, make_store, post
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 
 from automations.checks import check_config
-from automations.tick import run_tick
+from automations.speed_clock.tick import run_tick
 from tests.gsheets_fixtures import post, sheet_store  # noqa: F401
 
 

@@ -6,8 +6,8 @@ import re
 import pytest
 
 from app import create_app
-from automations.channels.smtp import SmtpChannel
-from automations.notify import ChannelError, compose, deliver
+from automations.notify.channels.smtp import SmtpChannel
+from automations.notify.delivery import ChannelError, compose, deliver
 from automations.ports import Message
 from tests.conftest import lead_payload
 from tests.notify_fixtures import (  # noqa: F401
@@ -157,7 +157,7 @@ def unsubscribe_path(app, lead_id: str) -> str:
 
 
 def test_opening_the_link_only_asks_so_a_mail_scanner_unsubscribes_nobody(smtp_app, demo_store):
-    from automations.optout import is_opted_out
+    from automations.notify.optout import is_opted_out
     client = smtp_app.test_client()
     lead_id = client.post("/leads", json=lead_payload()).get_json()["lead_id"]
     for _ in range(3):  # scanners and link previews fetch it, sometimes several times
@@ -167,7 +167,7 @@ def test_opening_the_link_only_asks_so_a_mail_scanner_unsubscribes_nobody(smtp_a
 
 
 def test_a_mail_clients_one_click_post_unsubscribes_without_a_question(smtp_app, demo_store):
-    from automations.optout import is_opted_out
+    from automations.notify.optout import is_opted_out
     client = smtp_app.test_client()
     lead_id = client.post("/leads", json=lead_payload()).get_json()["lead_id"]
     r = client.post(unsubscribe_path(smtp_app, lead_id), data="List-Unsubscribe=One-Click",

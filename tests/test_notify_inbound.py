@@ -6,8 +6,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from twilio.request_validator import RequestValidator
 
 from app import create_app
-from automations.notify import compose, deliver
-from automations.optout import is_opted_out
+from automations.notify.delivery import compose, deliver
+from automations.notify.optout import is_opted_out
 from tests.conftest import lead_payload
 from tests.notify_fixtures import FROM, twilio, twilio_config  # noqa: F401
 from tests.twilio_fake import AUTH_TOKEN
@@ -228,7 +228,7 @@ def test_twilios_delivery_report_lands_in_the_leads_activity_once(client, demo_s
     ("pass", "PASS", (), ""), ("Help", "HELP", (), ""), ("on my way", "", (), "on my way"), ("", "", (), ""),
 ])
 def test_replies_are_read_the_way_producers_type_them(body, command, numbers, rest):
-    from automations.replies import parse_reply
+    from automations.notify.replies import parse_reply
     assert parse_reply(body) == type(parse_reply(body))(command, numbers, rest)
 
 
@@ -253,7 +253,7 @@ def test_a_producer_who_texts_stop_gets_no_answer_and_the_log_says_why(client, d
 @given(body=st.text(max_size=80) | st.from_regex(r"(?i)(c|q|b|l|pass|help|stop)( #?\$?[0-9,.]{0,12}k?){0,3}( .*)?",
                                                  fullmatch=True))
 def test_no_reply_text_can_crash_the_webhook_or_change_a_lead_wrongly(demo_store, clock, body):
-    from automations.replies import handle_inbound
+    from automations.notify.replies import handle_inbound
     lead = submit_lead_once(demo_store, clock)
     for sender in (SARAH, MARIA, "+15005550006", "not a number"):
         answer = handle_inbound(demo_store, clock, sender, body, sid="")
@@ -264,7 +264,7 @@ def test_no_reply_text_can_crash_the_webhook_or_change_a_lead_wrongly(demo_store
 
 
 def submit_lead_once(store, clock) -> str:
-    from automations.leads import submit_lead
+    from automations.intake.submission import submit_lead
     found = store.leads()
     return found[0].lead_id if found else submit_lead(lead_payload(), store, clock).lead.lead_id
 
@@ -280,7 +280,7 @@ def texts_to_maria(twilio) -> list[str]:
 
 
 def test_a_lead_whose_phone_cell_was_retyped_is_texted_in_e164(client, app, demo_store, clock, twilio):
-    from automations.tick import run_tick
+    from automations.speed_clock.tick import run_tick
     lead_id = new_lead(client)
     owner_retypes_phone(demo_store, lead_id)
     clock.advance(minutes=5)
@@ -290,7 +290,7 @@ def test_a_lead_whose_phone_cell_was_retyped_is_texted_in_e164(client, app, demo
 
 def test_stop_from_a_lead_whose_phone_cell_was_retyped_stops_the_follow_ups(client, app, demo_store, clock,
                                                                            twilio):
-    from automations.tick import run_tick
+    from automations.speed_clock.tick import run_tick
     lead_id = new_lead(client)
     owner_retypes_phone(demo_store, lead_id)
     text(client, MARIA, "STOP")  # Twilio reports the sender in E.164
@@ -312,7 +312,7 @@ def test_a_reply_from_a_lead_whose_phone_cell_was_retyped_reaches_the_owner(clie
 
 
 def test_start_clears_an_opt_out_stored_under_the_old_spelling(demo_store):
-    from automations.optout import set_opted_out
+    from automations.notify.optout import set_opted_out
     demo_store.set_state("optout:(201) 555-0142", "1")  # a carrier opt-out recorded before phones were normalized
     assert is_opted_out(demo_store, "(201) 555-0142")
     set_opted_out(demo_store, "(201) 555-0142", False)  # START

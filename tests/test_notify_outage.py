@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 
 from app import create_app
-from automations.leads import submit_lead
-from automations.notify import compose, deliver, retry_due
-from automations.outbox import RetryPolicy, pending
+from automations.intake.submission import submit_lead
+from automations.notify.delivery import compose, deliver, retry_due
+from automations.notify.outbox import RetryPolicy, pending
 from tests.conftest import lead_payload
 from tests.notify_fixtures import twilio, twilio_config  # noqa: F401
 
@@ -179,7 +179,7 @@ def test_two_workers_retrying_at_the_same_moment_send_each_held_text_once(app, d
 
 
 def test_a_lead_twilio_reports_as_unsubscribed_is_never_tried_again(app, demo_store, clock, twilio, policy):
-    from automations.optout import is_opted_out
+    from automations.notify.optout import is_opted_out
     lead = submit_lead(lead_payload(), demo_store, clock).lead
     config = demo_store.config()
     texts = [compose(f"{lead.lead_id}/{step}", "lead_text_min5", lead, config, to_producer=None,

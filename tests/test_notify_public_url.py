@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
-from automations.notify import compose, deliver, retry_due
-from automations.outbox import pending
+from automations.notify.delivery import compose, deliver, retry_due
+from automations.notify.outbox import pending
 from tests.conftest import lead_payload
 from tests.notify_fixtures import NO_WAIT, mailbox  # noqa: F401
 from tests.speed_fixtures import set_setting

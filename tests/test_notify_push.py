@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from automations.channels import ChannelRouter
-from automations.channels.webhook import WebhookChannel, shape
-from automations.console_notifier import ConsoleNotifier
-from automations.leads import submit_lead
-from automations.notify import compose, deliver
+from automations.notify.channels import ChannelRouter
+from automations.notify.channels.push import WebhookChannel, shape
+from automations.notify.channels.console import ConsoleNotifier
+from automations.intake.submission import submit_lead
+from automations.notify.delivery import compose, deliver
 from automations.ports import Message
 from tests.conftest import lead_payload
 from tests.notify_fixtures import receiver, with_push  # noqa: F401

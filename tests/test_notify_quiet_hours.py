@@ -5,9 +5,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from automations.leads import submit_lead
-from automations.notify import compose, deliver, retry_due
-from automations.outbox import pending
+from automations.intake.submission import submit_lead
+from automations.notify.delivery import compose, deliver, retry_due
+from automations.notify.outbox import pending
 from tests.conftest import lead_payload
 
 UTC = timezone.utc
@@ -80,7 +80,7 @@ def test_a_deferred_text_is_dropped_when_the_lead_is_reached_meanwhile(demo_stor
 
 
 def test_a_lead_who_texts_stop_while_a_text_waits_never_gets_it(demo_store, clock, notifier):
-    from automations.optout import set_opted_out
+    from automations.notify.optout import set_opted_out
     clock.set(datetime(2026, 11, 25, 4, 0, tzinfo=UTC))
     _, text = lead_text(demo_store, clock, "New York")
     deliver(text, demo_store, notifier, clock)

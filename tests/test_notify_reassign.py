@@ -1,9 +1,9 @@
 """reassign(): a lead goes to someone else now, with the reason and the messages it needs."""
 from __future__ import annotations
 
-from automations.leads import submit_lead
+from automations.intake.submission import submit_lead
 from automations.events import REASSIGNMENT_EVENTS
-from automations.reassign import reassign
+from automations.speed_clock.reassign import reassign
 from tests.conftest import lead_payload
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from automations.leads import submit_lead
-from automations.notify import compose
+from automations.intake.submission import submit_lead
+from automations.notify.delivery import compose
 from tests.conftest import lead_payload
 
 
@@ -85,8 +85,8 @@ def test_common_spellings_of_a_channel_are_understood(demo_store, clock, app, ru
 
 
 def test_a_text_template_written_text_still_honours_stop(demo_store, clock, notifier):
-    from automations.notify import deliver
-    from automations.optout import set_opted_out
+    from automations.notify.delivery import deliver
+    from automations.notify.optout import set_opted_out
     lead = submit_lead(lead_payload(), demo_store, clock).lead
     set_channel(demo_store, "lead_text_h4", "Text")
     set_opted_out(demo_store, lead.phone, True)

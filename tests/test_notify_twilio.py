@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from app import TwilioSms, create_app
-from automations.notify import ChannelError
+from app import create_app
+from automations.notify.channels.twilio import TwilioSms
+from automations.notify.delivery import ChannelError
 from automations.ports import Message
 from tests.conftest import lead_payload
 from tests.notify_fixtures import FROM, NO_WAIT, free_port, twilio, twilio_app, twilio_config  # noqa: F401
@@ -101,7 +102,7 @@ def test_the_channels_are_wired_from_the_environment(demo_store, clock, twilio, 
 
 
 def test_half_configured_channels_hold_messages_instead_of_losing_them(demo_store, clock, caplog):
-    from automations.outbox import pending
+    from automations.notify.outbox import pending
     app = create_app({"TESTING": True, "SEND_INLINE": True, "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
                       "TWILIO_AUTH_TOKEN": "", "TWILIO_FROM": FROM, "SMTP_URL": "smtp//wrong",
                       "RETRY_POLICY": NO_WAIT}, store=demo_store, clock=clock)

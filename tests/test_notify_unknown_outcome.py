@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
-from automations.channels.smtp import SmtpChannel
-from automations.notify import ChannelError, compose, deliver, retry_due
-from automations.outbox import RetryPolicy, pending
+from automations.notify.channels.smtp import SmtpChannel
+from automations.notify.delivery import ChannelError, compose, deliver, retry_due
+from automations.notify.outbox import RetryPolicy, pending
 from tests.conftest import lead_payload
 from tests.notify_fixtures import Mailbox, free_port, serving, twilio, twilio_config  # noqa: F401
 

@@ -14,9 +14,9 @@ import pytest
 from openpyxl import load_workbook
 
 from automations.clock import FrozenClock
-from automations.notify import deliver
-from automations.report_frames import Month
-from automations.reports import monthly_report, monthly_report_message, source_report
+from automations.notify.delivery import deliver
+from automations.reports.frames import Month
+from automations.reports.monthly import monthly_report, monthly_report_message, source_report
 from sheets_schema.models import Activity
 from tests.dashboard_fixtures import contacted, lead
 from tests.notify_fixtures import mailbox  # noqa: F401
@@ -208,7 +208,8 @@ def test_the_xlsx_report_formats_shares_as_percent_and_money_as_dollars(october,
 
 
 def test_one_formatter_reads_a_figure_the_same_on_the_dashboard_and_in_the_reports():
-    from automations import dashboard_figures, report_formats
+    from automations.reports import dashboard as dashboard_figures
+    from automations.reports import formats as report_formats
     assert dashboard_figures.show is report_formats.show
     show = report_formats.show
     assert show(2.25, "minutes") == "2.3 min" and show(22.0, "minutes") == "22 min"  # as the sheet's ROUND()
@@ -259,8 +260,8 @@ def test_no_manager_email_means_no_monthly_message(october):
 from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
 from automations.config import AgencyConfig  # noqa: E402
-from automations.dashboard_figures import dashboard_view  # noqa: E402
-from automations.report_formats import monthly_csv, monthly_markdown, sources_markdown  # noqa: E402
+from automations.reports.dashboard import dashboard_view  # noqa: E402
+from automations.reports.formats import monthly_csv, monthly_markdown, sources_markdown  # noqa: E402
 from sheets_schema.demo import demo_rows  # noqa: E402
 
 DEMO = AgencyConfig.from_rows(demo_rows())
@@ -298,7 +299,7 @@ def test_a_month_with_neither_leads_nor_spend_sends_no_report_but_spend_without_
 
 
 def test_the_monthly_email_reaches_the_manager_with_real_tables_and_escaped_text(october, mailbox):
-    from automations.channels.smtp import SmtpChannel
+    from automations.notify.channels.smtp import SmtpChannel
     october.add_lead(lead("L-3009", utc(2026, 10, 20, 14), "Sarah M.", "<script>alert(1)</script>"))
     message = monthly_report_message(october, october.config(), "2026-10")
     SmtpChannel.from_url(f"smtp://127.0.0.1:{mailbox.port}", "quotes@demo-agency.example").send(message)
@@ -315,8 +316,8 @@ def test_reassignments_and_manager_alerts_count_what_the_speed_clock_really_did(
     """Counted from the rows the ladder writes, not from hand-made ones. A lead left untouched is
     reassigned at 30 minutes and again at 60 (its second owner's 30), when the manager is alerted
     too; a second lead passed by its owner (PASS) is no slow response."""
-    from automations.dashboard_figures import dashboard_view
-    from automations.reassign import reassign
+    from automations.reports.dashboard import dashboard_view
+    from automations.speed_clock.reassign import reassign
     from tests.conftest import T0
     from tests.speed_fixtures import minutes, post_lead, walk
     post_lead(demo_store, clock, notifier)

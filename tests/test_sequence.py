@@ -5,11 +5,11 @@ from datetime import timedelta
 
 import pytest
 
-from automations.actions import Journal
-from automations.business_hours import BusinessHours
+from automations.speed_clock.actions import Journal
+from automations.speed_clock.business_hours import BusinessHours
 from automations.config import AgencyConfig
-from automations.optout import set_opted_out
-from automations.sequence import STEPS, schedule
+from automations.notify.optout import set_opted_out
+from automations.speed_clock.sequence import STEPS, schedule
 from sheets_schema.demo import demo_rows
 from sheets_schema.models import Lead
 from tests.conftest import T0

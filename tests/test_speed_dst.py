@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from automations.actions import Journal
-from automations.business_hours import BusinessHours
+from automations.speed_clock.actions import Journal
+from automations.speed_clock.business_hours import BusinessHours
 from automations.config import AgencyConfig, Settings
-from automations.sequence import STEPS, schedule
+from automations.speed_clock.sequence import STEPS, schedule
 from sheets_schema.demo import demo_rows
 from sheets_schema.models import Lead
 

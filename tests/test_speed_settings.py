@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from automations.business_hours import BusinessHours
+from automations.speed_clock.business_hours import BusinessHours
 from automations.checks import check_config
 from automations.config import AgencyConfig, Settings
 from automations.settings_text import describe_hours

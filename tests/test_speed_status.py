@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from automations.replies import handle_inbound
+from automations.notify.replies import handle_inbound
 from tests.conftest import T0, load_demo
 from tests.speed_fixtures import minutes, post_lead, tick_at, walk
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from automations.console_notifier import ConsoleNotifier
-from automations.escalation import rung_key, RUNGS
-from automations.leads import submit_lead
-from automations.reassign import reassign
-from automations.replies import handle_inbound
-from automations.tick import move_lead
+from automations.notify.channels.console import ConsoleNotifier
+from automations.speed_clock.escalation import rung_key, RUNGS
+from automations.intake.submission import submit_lead
+from automations.speed_clock.reassign import reassign
+from automations.notify.replies import handle_inbound
+from automations.speed_clock.tick import move_lead
 from tests.conftest import T0, lead_payload
 from tests.speed_fixtures import minutes, post_lead, tick_at, walk
 

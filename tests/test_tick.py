@@ -8,13 +8,13 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
-from automations.actions import Journal
-from automations.business_hours import BusinessHours
+from automations.speed_clock.actions import Journal
+from automations.speed_clock.business_hours import BusinessHours
 from automations.clock import FrozenClock
-from automations.console_notifier import ConsoleNotifier
-from automations.escalation import ladder
-from automations.notify import deliver_all, new_lead_messages
-from automations.tick import move_lead, run_tick
+from automations.notify.channels.console import ConsoleNotifier
+from automations.speed_clock.escalation import ladder
+from automations.notify.delivery import deliver_all, new_lead_messages
+from automations.speed_clock.tick import move_lead, run_tick
 from sheets_schema.models import Activity
 from sheets_schema.sql_store import SqlStore
 from tests.conftest import T0, lead_payload

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from app import create_app
 from automations.clock import FrozenClock
-from automations.scheduler import LEASE, SpeedClock, TickLease
+from automations.speed_clock.scheduler import LEASE, SpeedClock, TickLease
 from tests.conftest import T0, load_demo
 from tests.speed_fixtures import post_lead, set_setting
 

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from automations.speed_clock.status import change_status
 from sheets_schema.workbook import export_workbook, import_workbook
 from tests.conftest import T0
 from tests.dashboard_fixtures import add_fixture_day
@@ -49,7 +50,7 @@ def test_text_a_spreadsheet_would_evaluate_is_neutralized_but_phones_and_zips_st
 
 
 def test_a_round_trip_into_an_empty_store_keeps_every_lead_and_config_row(exported, demo_store, fresh_store):
-    summary = import_workbook(fresh_store, exported, T0)
+    summary = import_workbook(fresh_store, exported, T0, change_status)
     assert summary.leads_added == len(demo_store.leads()) and not summary.skipped
     assert [l.to_row() for l in fresh_store.leads()] == [l.to_row() for l in demo_store.leads()]
     assert fresh_store.get_lead("L-2009").notes == "=HYPERLINK(\"http://evil.example\")"
@@ -74,7 +75,7 @@ def test_tabs_left_out_stay_and_settings_left_out_keep_their_values(demo_store, 
     before = demo_store.read_rows("Producers")
     path = _workbook(tmp_path / "settings.xlsx", {"Settings": [["Setting", "Value"], ["Agency Name", "New Name"],
                                                                ["Report Day", "1"]]})
-    summary = import_workbook(demo_store, path, T0)
+    summary = import_workbook(demo_store, path, T0, change_status)
     settings = demo_store.config().settings
     assert summary.replaced == ["Settings"]
     assert settings.agency_name == "New Name" and settings.get("Report Day") == "1"
@@ -85,7 +86,7 @@ def test_tabs_left_out_stay_and_settings_left_out_keep_their_values(demo_store, 
 def test_a_config_tab_present_replaces_the_stores_columns_found_by_header_text(demo_store, tmp_path):
     path = _workbook(tmp_path / "sources.xlsx", {"Sources": [
         ["Notes (ours)", "Cost Per Lead", "Source", "Type"], ["x", 40, "Yelp", "Paid"], [None, None, None, None]]})
-    import_workbook(demo_store, path, T0)
+    import_workbook(demo_store, path, T0, change_status)
     sources = demo_store.config().sources
     assert [(s.source, s.cost_per_lead, s.type) for s in sources] == [("Yelp", 40.0, "Paid")]
 
@@ -105,7 +106,7 @@ def test_leads_import_adds_new_ids_and_takes_status_and_premium_of_known_ones(de
     new[col["Lead ID"] - 1], new[col["Received At"] - 1], new[col["Status"] - 1] = "L-5000", datetime(2026, 11, 2, 9), "New"
     leads.append(new)
     book.save(tmp_path / "edited.xlsx")
-    summary = import_workbook(demo_store, tmp_path / "edited.xlsx", T0 + timedelta(hours=1))
+    summary = import_workbook(demo_store, tmp_path / "edited.xlsx", T0 + timedelta(hours=1), change_status)
     lead = demo_store.get_lead("L-2003")
     assert (lead.status, lead.premium, lead.assigned_to) == ("Bound", 1750.0, "James K.")
     assert lead.bound_at == T0 + timedelta(hours=1)
@@ -136,7 +137,7 @@ def test_a_sheet_that_only_shares_a_tabs_name_does_not_wipe_the_tab(demo_store, 
     before = demo_store.read_rows("Sources")
     path = _workbook(tmp_path / "other.xlsx", {"Sources": [["Vendor", "Amount"], ["Acme", 10]],
                                                "Leads": [["Name"], ["x"]]})
-    summary = import_workbook(demo_store, path, T0)
+    summary = import_workbook(demo_store, path, T0, change_status)
     assert demo_store.read_rows("Sources") == before and summary.replaced == []
     assert any("Sources" in s and "'Source'" in s for s in summary.skipped)
 
@@ -146,5 +147,5 @@ def test_a_config_value_that_does_not_parse_survives_the_round_trip(demo_store, 
     sources[0]["cost_per_lead"] = "about $20"
     demo_store.replace_rows("Sources", sources)
     export_workbook(demo_store, tmp_path / "odd.xlsx")
-    import_workbook(fresh_store, tmp_path / "odd.xlsx", T0)
+    import_workbook(fresh_store, tmp_path / "odd.xlsx", T0, change_status)
     assert fresh_store.read_rows("Sources")[0]["cost_per_lead"] == "about $20"

@@ -8,9 +8,10 @@ import pytest
 from openpyxl import Workbook
 
 from automations.clock import FrozenClock
-from automations.console_notifier import ConsoleNotifier
+from automations.notify.channels.console import ConsoleNotifier
 from sheets_schema.models import Activity
 from sheets_schema.sql_store import SqlStore
+from automations.speed_clock.status import change_status
 from sheets_schema.workbook import export_workbook, import_workbook
 from tests.conftest import T0, load_demo
 from tests.dashboard_fixtures import lead, set_time_zone
@@ -23,7 +24,7 @@ def test_a_los_angeles_agency_moved_into_a_fresh_store_keeps_every_instant(demo_
     demo_store.add_activity([Activity(time=T0, lead_id="L-2001", event="note", detail="called back")])
     export_workbook(demo_store, tmp_path / "la.xlsx")
 
-    import_workbook(fresh_store, tmp_path / "la.xlsx", T0)  # a fresh store starts on New York time
+    import_workbook(fresh_store, tmp_path / "la.xlsx", T0, change_status)  # a fresh store starts on New York time
 
     moved = fresh_store.get_lead("L-2001")
     assert moved.received_at == T0 and moved.first_contact_at == T0 + timedelta(minutes=4)
@@ -42,7 +43,7 @@ def test_a_hand_made_workbook_is_read_in_its_own_settings_time_zone(demo_store, 
     leads.append(["L-5000", datetime(2026, 11, 2, 9), "New"])
     book.save(tmp_path / "typed.xlsx")
 
-    import_workbook(demo_store, tmp_path / "typed.xlsx", T0)  # the store was on New York time
+    import_workbook(demo_store, tmp_path / "typed.xlsx", T0, change_status)  # the store was on New York time
 
     assert demo_store.get_lead("L-5000").received_at == datetime(2026, 11, 2, 17, tzinfo=timezone.utc)
 
@@ -56,7 +57,7 @@ def test_a_store_filled_from_a_workbook_does_not_run_the_escalation_ladder_again
     assert tick_at(demo_store, ConsoleNotifier(), clock, T0 + timedelta(minutes=101)) == []  # the ladder is done
     export_workbook(demo_store, tmp_path / "move.xlsx")
 
-    summary = import_workbook(fresh_store, tmp_path / "move.xlsx", T0 + timedelta(minutes=101))
+    summary = import_workbook(fresh_store, tmp_path / "move.xlsx", T0 + timedelta(minutes=101), change_status)
     sent = tick_at(fresh_store, ConsoleNotifier(), clock, T0 + timedelta(minutes=101))
 
     assert sent == [], [s.short for s in sent]
@@ -72,7 +73,7 @@ def test_importing_a_workbook_into_the_store_it_came_from_adds_no_activity(demo_
     export_workbook(demo_store, tmp_path / "same.xlsx")
     before = [a.to_row() for a in demo_store.activity()]
 
-    summary = import_workbook(demo_store, tmp_path / "same.xlsx", T0 + timedelta(hours=1))
+    summary = import_workbook(demo_store, tmp_path / "same.xlsx", T0 + timedelta(hours=1), change_status)
 
     assert [a.to_row() for a in demo_store.activity()] == before
     assert summary.activity_added == 0 and summary.activity_known == len(before)
@@ -87,7 +88,7 @@ def test_an_activity_tab_without_time_and_event_columns_is_left_alone(demo_store
     book.save(tmp_path / "odd.xlsx")
     before = len(demo_store.activity())
 
-    summary = import_workbook(demo_store, tmp_path / "odd.xlsx", T0)
+    summary = import_workbook(demo_store, tmp_path / "odd.xlsx", T0, change_status)
 
     assert len(demo_store.activity()) == before
     assert any("Activity" in s and "'Time'" in s for s in summary.skipped)
@@ -110,7 +111,7 @@ def test_importing_forty_leads_into_a_google_sheet_costs_one_append(sheet_store,
     sheet_store.refresh()
     mark = fake_sheets.mark()
 
-    summary = import_workbook(sheet_store, tmp_path / "forty.xlsx", T0)
+    summary = import_workbook(sheet_store, tmp_path / "forty.xlsx", T0, change_status)
 
     assert summary.leads_added == 40
     assert fake_sheets.count("values.append", since=mark) == 1, fake_sheets.kinds(mark)

@@ -33,18 +33,18 @@ from sheets_schema import cells
 from sheets_schema.models import Activity, Lead
 
 from .actions import Action, Journal, untouched
-from .events import MANAGER_ALERT, REASSIGNED
+from automations.events import MANAGER_ALERT, REASSIGNED
 from .business_hours import BusinessHours
-from .clock import Clock
-from .config import AgencyConfig
-from .contact import redact
+from automations.clock import Clock
+from automations.config import AgencyConfig
+from automations.contact import redact
 from .escalation import (choose_new_owner, followthrough, followthrough_key, ladder, manager_messages,
                          minute_zero)
-from .notify import deliver, retry_due
-from .optout import is_opted_out
-from .ports import Notifier, ProducerLoad, Store
-from .routing.decision import Decision
-from .routing.round_robin import POINTER
+from automations.notify.delivery import deliver, retry_due
+from automations.notify.optout import is_opted_out
+from automations.ports import Notifier, ProducerLoad, Store
+from automations.routing.decision import Decision
+from automations.routing.round_robin import POINTER
 from .sequence import follow_ups, next_follow_up, stop
 from .status import STATUS_EVENT, status_step
 
@@ -131,8 +131,8 @@ class Tick:
         local = self.now.astimezone(settings.tz)
         if local.day > 7 or (local.day == 1 and local.hour < 8):
             return False
-        from .report_frames import Month
-        from .reports import monthly_report_message
+        from automations.reports.frames import Month
+        from automations.reports.monthly import monthly_report_message
         month = Month.of(self.now, settings.tz).previous()
         if self.store.get_state(MONTHLY_REPORT_STATE) == str(month):
             return False
@@ -397,7 +397,7 @@ def run_tick(store: Store, notifier: Notifier, clock: Clock, config: AgencyConfi
     return Tick(store, notifier, clock, config).run()
 
 
-# ---- reassignment: the ladder's 30-minute rung (a PASS reply uses automations.reassign) --------------------------
+# ---- reassignment: the ladder's 30-minute rung (a PASS reply uses automations.speed_clock.reassign) --------------------------
 @dataclass
 class Move:
     lead: Lead                     # the lead as it is now

@@ -9,8 +9,8 @@ and both must name the same opt-out.
 """
 from __future__ import annotations
 
-from .contact import normalize_phone
-from .ports import Store
+from automations.contact import normalize_phone
+from automations.ports import Store
 
 
 def _keys(address: str) -> list[str]:

@@ -16,10 +16,10 @@ from sheets_schema.dashboard import (
 )
 from sheets_schema.models import Activity, Lead
 
-from .config import AgencyConfig
-from .events import MANAGER_ALERT, REASSIGNED
-from .report_formats import round_half_up, show
-from .report_frames import (
+from automations.config import AgencyConfig
+from automations.events import MANAGER_ALERT, REASSIGNED
+from .formats import round_half_up, show
+from .frames import (
     Month, activity_frame, contacted, events_named, leads_frame, mean, ratio,
 )
 

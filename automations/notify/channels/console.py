@@ -8,8 +8,8 @@ import logging
 
 from collections import deque
 
-from .contact import mask, redact
-from .ports import Message
+from automations.contact import mask, redact
+from automations.ports import Message
 
 log = logging.getLogger("leadrouter.console")
 

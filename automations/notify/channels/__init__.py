@@ -3,15 +3,15 @@
 Each channel has `send(message) -> provider id | None` and raises `ChannelError` (with
 `permanent` set when retrying cannot help). `ChannelRouter` is the `Notifier` the rest of
 the service sees: it hands each message to the channel registered for `message.channel`,
-and to a default (the console) for channels nobody configured. The Twilio channel lives in
-app.py, because the domain never imports twilio.
+and to a default (the console) for channels nobody configured. One module per channel:
+console, smtp, twilio (the only importer of the twilio SDK), push (producers' webhooks).
 """
 from __future__ import annotations
 
 from typing import Mapping
 
-from ..notify import ChannelError
-from ..ports import Message, Notifier
+from automations.notify.delivery import ChannelError
+from automations.ports import Message, Notifier
 
 
 class ChannelRouter:

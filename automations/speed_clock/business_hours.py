@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from .config import Settings
-from .settings_text import END_OF_DAY, FULL_DAY
+from automations.config import Settings
+from automations.settings_text import END_OF_DAY, FULL_DAY
 
 MAX_DAYS = 400  # a schedule with no open day at all must not loop forever
 UTC = timezone.utc

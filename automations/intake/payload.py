@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Iterator, Mapping
 
-from .errors import InvalidLead
+from automations.errors import InvalidLead
 
 FIELDS = ("first_name", "last_name", "email", "phone", "zip", "insurance_type", "current_carrier",
           "policy_expiration", "source", "consent", "notes")

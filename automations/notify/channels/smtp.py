@@ -22,8 +22,8 @@ from email.utils import formataddr, formatdate, make_msgid
 from typing import Callable
 from urllib.parse import unquote, urlsplit
 
-from ..notify import ChannelError
-from ..ports import Message
+from automations.notify.delivery import ChannelError
+from automations.ports import Message
 
 UNSUBSCRIBE = "[Unsubscribe]"
 _LINK = re.compile(r"(https?://[^\s<]+)")

@@ -18,7 +18,8 @@ from openpyxl.utils import get_column_letter
 
 from sheets_schema.cells import neutralize
 
-from .reports import PRODUCER_COLUMNS, SOURCE_COLUMNS, Figure, Month, MonthlyReport
+from .figures import PRODUCER_COLUMNS, SOURCE_COLUMNS, Figure, MonthlyReport
+from .frames import Month
 
 DASH = "--"
 SOURCE_KINDS = {"contacted_5_pct": "pct", "quoted_pct": "pct", "bound_pct": "pct", "premium": "money",

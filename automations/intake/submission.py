@@ -12,13 +12,13 @@ from typing import Any
 
 from sheets_schema.models import Activity, Lead
 
-from .clock import Clock
-from .config import AgencyConfig
-from .intake import MAX_NOTES, LeadForm, cap_notes, parse_submission
-from .notify import compose, new_lead_messages
-from .ports import Message, Store
-from .routing import decide, needs_history
-from .routing.round_robin import POINTER
+from automations.clock import Clock
+from automations.config import AgencyConfig
+from .validation import MAX_NOTES, LeadForm, cap_notes, parse_submission
+from automations.notify.delivery import compose, new_lead_messages
+from automations.ports import Message, Store
+from automations.routing import decide, needs_history
+from automations.routing.round_robin import POINTER
 from .sources import attribute
 
 STATE_KEYS = (POINTER,)

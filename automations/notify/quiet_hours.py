@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 
 from sheets_schema.models import Lead
 
-from .config import Settings
-from .contact import phone_time_zone
-from .settings_text import read_clock, read_time_zone
+from automations.config import Settings
+from automations.contact import phone_time_zone
+from automations.settings_text import read_clock, read_time_zone
 
 LEGAL_FIRST, LEGAL_LAST = time(8), time(21)  # texts to leads only from 8:00 until 21:00, local time
 _SPAN = re.compile(r"\s*(?:-|–|—|\bto\b|\buntil\b)\s*")

@@ -29,14 +29,14 @@ from datetime import datetime, timedelta, timezone
 from sheets_schema.models import Lead, Producer
 
 from .actions import Action, Journal, stamp, untouched
-from .events import MANAGER_ALERT
+from automations.events import MANAGER_ALERT
 from .business_hours import BusinessHours
-from .config import AgencyConfig
-from .notify import compose, new_lead_messages
-from .ports import Message, ProducerLoad
-from .routing import decide, reassignment
-from .routing.territory import territory_backup
-from .routing.decision import Decision
+from automations.config import AgencyConfig
+from automations.notify.delivery import compose, new_lead_messages
+from automations.ports import Message, ProducerLoad
+from automations.routing import decide, reassignment
+from automations.routing.territory import territory_backup
+from automations.routing.decision import Decision
 
 
 @dataclass(frozen=True)

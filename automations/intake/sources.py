@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sheets_schema.models import Source
 
-from .config import AgencyConfig
-from .form_payload import norm
+from automations.config import AgencyConfig
+from .payload import norm
 
 
 def attribute(hint: str, config: AgencyConfig) -> tuple[str, Source | None]:

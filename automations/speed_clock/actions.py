@@ -18,8 +18,8 @@ from typing import Iterable
 
 from sheets_schema.models import Lead
 
-from .events import REASSIGNMENT_EVENTS
-from .ports import Message
+from automations.events import REASSIGNMENT_EVENTS
+from automations.ports import Message
 
 
 

@@ -23,15 +23,15 @@ from datetime import datetime, timezone
 from sheets_schema import cells
 from sheets_schema.models import Activity, Lead, Producer
 
-from .business_hours import BusinessHours
-from .clock import Clock
-from .config import AgencyConfig
-from .contact import mask, normalize_phone, redact
-from .notify import compose, last_texted_key
+from automations.speed_clock.business_hours import BusinessHours
+from automations.clock import Clock
+from automations.config import AgencyConfig
+from automations.contact import mask, normalize_phone, redact
+from .delivery import compose, last_texted_key
 from .optout import is_opted_out, set_opted_out
-from .ports import Message, Store
-from .reassign import reassign
-from .status import apply_status, status_changes
+from automations.ports import Message, Store
+from automations.speed_clock.reassign import reassign
+from automations.speed_clock.status import apply_status, status_changes
 
 COMMANDS = {"C": "Contacted", "Q": "Quoted", "B": "Bound", "L": "Lost", "PASS": "pass", "HELP": "help"}
 ALIASES = {"CONTACTED": "C", "QUOTED": "Q", "BOUND": "B", "LOST": "L", "SOLD": "B", "INFO": "HELP", "?": "HELP"}

@@ -22,7 +22,7 @@ from typing import Callable, Literal
 
 from pydantic import BaseModel
 
-from .ports import Message, Store
+from automations.ports import Message, Store
 
 OUTBOX = "outbox"
 

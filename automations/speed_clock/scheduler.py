@@ -26,9 +26,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from sheets_schema import cells
 
-from .clock import Clock, SystemClock
-from .config import AgencyConfig
-from .ports import Notifier, Store
+from automations.clock import Clock, SystemClock
+from automations.config import AgencyConfig
+from automations.ports import Notifier, Store
 from .tick import TickReport, run_tick
 
 log = logging.getLogger("leadrouter.scheduler")

@@ -16,86 +16,24 @@ A ratio with nothing to divide by is None (shown as "--"), never an error.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 import pandas as pd
 
 from sheets_schema.models import Activity, Lead
 
-from .config import AgencyConfig
-from .events import MANAGER_ALERT, REASSIGNED
-from .ports import Message, Store
-from .report_frames import (
+from automations.config import AgencyConfig
+from automations.events import MANAGER_ALERT, REASSIGNED
+from automations.ports import Message, Store
+from .figures import PRODUCER_COLUMNS, SOURCE_COLUMNS, Figure, MonthlyReport
+from .frames import (
     Month, activity_frame, bound, contacted, events_named, leads_frame, mean, quoted, ratio,
 )
 
 UNSOURCED = "(no source)"
 UNASSIGNED = "(unassigned)"
 NO_LINE = "(no line)"
-
-SOURCE_COLUMNS = {
-    "source": "Source", "leads": "Leads received", "contacted_5": "Contacted <5 min",
-    "contacted_5_pct": "Contacted <5 min %", "quoted": "Quoted", "quoted_pct": "Quoted %", "bound": "Bound",
-    "bound_pct": "Bound %", "premium": "Premium written", "cost": "Cost", "cost_per_lead": "Cost per lead",
-    "cost_per_bind": "Cost per bind", "avg_premium": "Average premium", "commission": "Commission",
-    "roi": "ROI",
-}
-PRODUCER_COLUMNS = {
-    "rank": "Rank", "producer": "Producer", "leads": "Leads", "contacted": "Contacted",
-    "contacted_5_pct": "Contacted <5 min %", "avg_response": "Avg response (min)", "quoted": "Quoted",
-    "bound": "Bound", "close_rate": "Close rate", "premium": "Premium written",
-}
-
-
-@dataclass(frozen=True)
-class Target:
-    text: str  # as the guide writes it: "<5", ">80%", "0"
-    met: Callable[[float], bool]
-
-
-TARGETS: dict[str, Target] = {
-    "avg_response": Target("<5 min", lambda v: v < 5),
-    "contacted_5_pct": Target(">80%", lambda v: v > 0.80),
-    "contacted_30_pct": Target(">95%", lambda v: v > 0.95),
-    "never_contacted": Target("0", lambda v: v == 0),
-    "lead_to_quote": Target(">70%", lambda v: v > 0.70),
-    "quote_to_bind": Target(">25%", lambda v: v > 0.25),
-    "lead_to_bind": Target(">18%", lambda v: v > 0.18),
-}
-
-
-@dataclass(frozen=True)
-class Figure:
-    key: str
-    label: str
-    value: float | int | None
-    kind: str = "count"  # count | pct | minutes | money
-
-    @property
-    def target(self) -> Target | None:
-        return TARGETS.get(self.key)
-
-    @property
-    def met(self) -> bool | None:
-        return None if self.target is None or self.value is None else self.target.met(self.value)
-
-
-@dataclass
-class MonthlyReport:
-    month: Month
-    agency: str
-    sections: dict[str, list[Figure]]
-    by_source: pd.DataFrame  # source, leads
-    by_line: pd.DataFrame  # line, leads
-    producers: pd.DataFrame  # ranked; columns PRODUCER_COLUMNS
-    sources: pd.DataFrame  # the source report (ROI by source)
-    notes: list[str] = field(default_factory=list)
-
-    def figure(self, key: str) -> Figure:
-        return next(f for figures in self.sections.values() for f in figures if f.key == key)
-
 
 def _month_leads(leads: Iterable[Lead], config: AgencyConfig, month: Month) -> pd.DataFrame:
     df = leads_frame(leads, config.settings.tz)
@@ -227,10 +165,10 @@ def monthly_report_message(store: Store, config: AgencyConfig, month: Month | st
     """The monthly report as one email to every Manager with an Email: None when there is
     nobody to send it to, or when the month had neither a lead nor a cost.
 
-    The key is per month, so claim-before-send (automations.notify.deliver) sends it once
+    The key is per month, so claim-before-send (automations.notify.delivery.deliver) sends it once
     however often the scheduler calls this on the 1st.
     """
-    from .report_formats import monthly_html, monthly_markdown  # renderings live with the other formats
+    from .formats import monthly_html, monthly_markdown  # renderings live with the other formats
     month = Month.parse(month) if isinstance(month, str) else month
     emails = [m.email.strip() for m in config.managers if m.email.strip()]
     if not emails:

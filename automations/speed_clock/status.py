@@ -24,9 +24,9 @@ from sheets_schema.tabs import STATUSES
 
 from .actions import Action, Journal
 from .business_hours import BusinessHours
-from .config import AgencyConfig
-from .contact import normalize_phone, redact
-from .ports import Message, Store
+from automations.config import AgencyConfig
+from automations.contact import normalize_phone, redact
+from automations.ports import Message, Store
 
 STATUS_EVENT = "status"
 
@@ -146,3 +146,10 @@ def apply_status(store: Store, lead: Lead, changes: dict[str, Any], now: datetim
 
 def _show(value: Any) -> str:
     return value.isoformat(timespec="minutes") if isinstance(value, datetime) else str(value)
+
+
+def change_status(store: Store, lead: Lead, status: str, now: datetime, by: str) -> Lead:
+    """A Status set from outside the sheet (a workbook import, the CLI): stamped and logged as a
+    sheet edit would be. ValueError for a Status the lead cannot take."""
+    hours = BusinessHours.from_settings(store.config().settings)
+    return apply_status(store, lead, status_changes(lead, status, now, hours), now, by=by)

@@ -23,12 +23,12 @@ from urllib.parse import urlsplit
 from sheets_schema.models import Activity, Lead, Producer
 
 from . import outbox
-from .clock import Clock
-from .config import AgencyConfig
-from .contact import mask, normalize_phone, redact
+from automations.clock import Clock
+from automations.config import AgencyConfig
+from automations.contact import mask, normalize_phone, redact
 from .optout import is_opted_out, set_opted_out
 from .outbox import Pending, RetryPolicy
-from .ports import Message, Notifier, Store
+from automations.ports import Message, Notifier, Store
 from .quiet_hours import lead_zone, next_text_time
 from .templates import channel_of, placeholders, render
 

@@ -13,10 +13,10 @@ from typing import Any, Mapping
 
 from pydantic import BaseModel, EmailStr, TypeAdapter, ValidationError
 
-from .config import AgencyConfig
-from .contact import lookup_zip, mask, normalize_phone
-from .errors import InvalidLead
-from .form_payload import flatten, map_fields
+from automations.config import AgencyConfig
+from automations.contact import lookup_zip, mask, normalize_phone
+from automations.errors import InvalidLead
+from .payload import flatten, map_fields
 
 REQUIRED = ("first_name", "last_name", "email", "phone", "zip", "insurance_type")
 MAX_LENGTH = {"first_name": 100, "last_name": 100, "email": 254, "phone": 40, "zip": 10, "insurance_type": 100,

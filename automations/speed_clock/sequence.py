@@ -33,11 +33,11 @@ from sheets_schema.models import Lead
 
 from .actions import Action, Journal, untouched
 from .business_hours import MAX_DAYS, BusinessHours
-from .config import AgencyConfig
-from .notify import compose, template_for
-from .ports import SEQUENCE_STOPPED
-from .quiet_hours import next_text_time
-from .templates import channel_of
+from automations.config import AgencyConfig
+from automations.notify.delivery import compose, template_for
+from automations.ports import SEQUENCE_STOPPED
+from automations.notify.quiet_hours import next_text_time
+from automations.notify.templates import channel_of
 
 NURTURE_DAYS = 30
 NURTURE_TEMPLATE = "lead_nurture_email"

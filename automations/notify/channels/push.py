@@ -12,8 +12,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from ..notify import ChannelError
-from ..ports import Message
+from automations.notify.delivery import ChannelError
+from automations.ports import Message
 
 RETRYABLE = {408, 425, 429}
 

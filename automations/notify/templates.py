@@ -12,7 +12,7 @@ import re
 
 from sheets_schema.models import Lead, Producer, Template
 
-from .config import AgencyConfig
+from automations.config import AgencyConfig
 
 # Anything in brackets on one line counts, so "[First Name]" or "[Lead ID]" is caught and
 # reported instead of going out literally.

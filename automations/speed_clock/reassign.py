@@ -16,13 +16,13 @@ from typing import Iterable
 from sheets_schema.models import Activity, Lead
 
 from .business_hours import BusinessHours
-from .config import AgencyConfig
-from .events import PASSED
-from .notify import compose, new_lead_messages
-from .ports import Message, Store
+from automations.config import AgencyConfig
+from automations.events import PASSED
+from automations.notify.delivery import compose, new_lead_messages
+from automations.ports import Message, Store
 from .escalation import choose_new_owner
-from .routing.decision import Decision
-from .routing.round_robin import POINTER
+from automations.routing.decision import Decision
+from automations.routing.round_robin import POINTER
 
 
 @dataclass
