@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 
 from automations.settings_text import read_time_zone
 
-from .dashboard import TAB_NAME, chart_specs, dashboard_layout, grid_range
-from . import cells
-from .tabs import Column, Tab
+from ..dashboard import TAB_NAME, chart_specs, dashboard_layout, grid_range
+from .. import cells
+from ..tabs import Column, Tab
 
 EPOCH = datetime(1899, 12, 30)
 DAY = timedelta(days=1)
@@ -101,7 +101,7 @@ def _index(cells: tuple[str, ...], header: str) -> int | None:
 
 @lru_cache(maxsize=256)
 def _positions(cells: tuple[str, ...], tab_name: str) -> tuple[tuple[str, int], ...]:
-    from .tabs import TABS
+    from ..tabs import TABS
     found = []
     for col in TABS[tab_name].columns:
         i = _index(cells, col.header)

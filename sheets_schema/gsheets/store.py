@@ -49,17 +49,17 @@ from automations.config import AgencyConfig, Settings
 from automations.events import REASSIGNMENT_EVENTS
 from automations.ports import ProducerLoad, Store
 
-from . import cells
-from .gsheets_api import SHEETS_API, SheetsApi, SheetsUnavailable
-from .dashboard import TAB_NAME as DASHBOARD_TAB
-from .gsheets_layout import (
+from .. import cells
+from ..dashboard import TAB_NAME as DASHBOARD_TAB
+from ..models import Activity, Lead, activity_not_in, canonical_lead_changes
+from ..sql_store import SqlStore, _decode, _encode, activity_t
+from ..tabs import ACTIVITY, CONFIG_TABS, LEADS, SETTINGS, TABS, snake
+from .api import SHEETS_API, SheetsApi, SheetsUnavailable
+from .layout import (
     LEASE_LABEL, LEASE_RANGE, LEASE_TAB, SHEET_MISSING_COLUMNS, SHEET_TIME_ZONE, Codec, Headers, col_letters,
     dashboard_requests, format_requests, quote_tab,
 )
-from .models import Activity, Lead, activity_not_in, canonical_lead_changes
 from .outbox import Op, Outbox
-from .sql_store import SqlStore, _decode, _encode, activity_t
-from .tabs import ACTIVITY, CONFIG_TABS, LEADS, SETTINGS, TABS, snake
 
 log = logging.getLogger("leadrouter.sheets")
 
