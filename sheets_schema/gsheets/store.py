@@ -37,8 +37,8 @@ import threading
 import time
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 from typing import Any, Iterable, Iterator
 
 from pydantic import ValidationError
@@ -56,9 +56,10 @@ from ..sql_store import SqlStore, _decode, _encode, activity_t
 from ..tabs import ACTIVITY, CONFIG_TABS, LEADS, SETTINGS, TABS, snake
 from .api import SHEETS_API, SheetsApi, SheetsUnavailable
 from .layout import (
-    LEASE_LABEL, LEASE_RANGE, LEASE_TAB, SHEET_MISSING_COLUMNS, SHEET_TIME_ZONE, Codec, Headers, col_letters,
+    LEASE_RANGE, LEASE_TAB, SHEET_MISSING_COLUMNS, SHEET_TIME_ZONE, Codec, Headers, Layout, cell_at, col_letters,
     dashboard_requests, format_requests, quote_tab,
 )
+from .lease import LEASE_SETTLE, LeaseWrite, SheetLease, lease_tab_request
 from .outbox import Op, Outbox
 
 log = logging.getLogger("leadrouter.sheets")
@@ -82,44 +83,8 @@ UNCERTAIN_GRACE = 60.0  # an append that may have landed is sent again only from
 WEB_REFRESH_SECONDS = 60.0  # a process whose journal nobody refreshes reads the sheet itself this often
 METADATA_SECONDS = 600.0  # the spreadsheet's time zone and tabs are re-read this often
 METADATA_AT = "sheets_metadata_at"  # when (store clock) they were last read
-LEASE_SETTLE = 2.0  # between writing a claim on the tick lease and reading who won
-HISTORY = 5  # earlier Leads header rows remembered, to recognise rows written under them
 IDENTITY = ("received_at", "first_name", "last_name", "email", "phone", "zip", "insurance_type", "assigned_to")
 SERVICE_ID = re.compile(r"^L-(\d+)$")
-
-
-@dataclass
-class Layout:
-    """Where things are in the spreadsheet, as of the last read."""
-    time_zone: str
-    sheet_ids: dict[str, int]
-    headers: dict[str, Headers] = field(default_factory=dict)
-    leads_history: list[tuple[str, ...]] = field(default_factory=list)  # earlier Leads header rows, newest first
-
-    @property
-    def codec(self) -> Codec:
-        return Codec(self.time_zone)
-
-    def positions(self, tab_name: str) -> dict[str, int]:
-        headers = self.headers.get(tab_name)
-        return headers.positions(TABS[tab_name]) if headers else {}
-
-    def see_headers(self, tab_name: str, headers: Headers) -> None:
-        old = self.headers.get(tab_name)
-        if tab_name == LEADS.name and old is not None and old.cells != headers.cells and old.cells:
-            self.leads_history = ([old.cells] + [h for h in self.leads_history if h != old.cells])[:HISTORY]
-        self.headers[tab_name] = headers
-
-    def dumps(self) -> str:
-        return json.dumps({"tz": self.time_zone, "sheets": self.sheet_ids,
-                           "headers": {t: list(h.cells) for t, h in self.headers.items()},
-                           "history": [list(h) for h in self.leads_history]})
-
-    @classmethod
-    def loads(cls, text: str) -> "Layout":
-        data = json.loads(text)
-        return cls(data["tz"], data["sheets"], {t: Headers.of(h) for t, h in data.get("headers", {}).items()},
-                   [tuple(h) for h in data.get("history", [])])
 
 
 def _digest(value: Any) -> str:
@@ -129,10 +94,6 @@ def _digest(value: Any) -> str:
 def _lead_number(lead_id: str) -> int:
     digits = re.sub(r"\D", "", lead_id)
     return int(digits) if digits else 0
-
-
-def _cell(row: list[Any], i: int | None) -> Any:
-    return row[i] if i is not None and i < len(row) else ""
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -148,18 +109,6 @@ def _norm_cell(value: Any) -> Any:
     return "" if value is None else str(value)
 
 
-@dataclass
-class _TickLease:
-    """What this process knows of the tick lease in the sheet."""
-    holder: str = ""
-    until: datetime | None = None
-    seen_at: float = 0.0  # time.monotonic() of the read it comes from
-    mine: str = ""  # the holder this process confirmed (a worker's name), and until when
-    mine_until: datetime | None = None
-    pending_until: datetime | None = None  # a claim or renewal on its way to the sheet
-    standby_logged: str = ""
-
-
 class GSheetsStore(Store):
     def __init__(self, api: SheetsApi, journal: SqlStore, *, hot_attempts: int = 2, hot_budget: float = HOT_BUDGET,
                  clock: Clock | None = None, uncertain_grace: float = UNCERTAIN_GRACE,
@@ -172,7 +121,6 @@ class GSheetsStore(Store):
         self.clock = clock or SystemClock()  # for the grace period of uncertain appends, the metadata re-read
         self.uncertain_grace = uncertain_grace
         self.web_refresh_seconds = web_refresh_seconds
-        self.lease_settle = lease_settle
         self._local = threading.local()
         self._config: tuple[tuple[str, str], AgencyConfig] | None = None
         self._checked = False
@@ -181,7 +129,8 @@ class GSheetsStore(Store):
         self._saved_layout: str | None = None
         self._misplaced: dict[str, int] = {}  # lead id -> row written under an old header layout
         self._warned: set[str] = set()  # log lines said once per process
-        self._lease = _TickLease()
+        self.lease = SheetLease(api, read=self._read_with_lease, take_over=self._take_over,
+                                save_layout=self._save_layout, forget_layout=self._forget_layout, settle=lease_settle)
         self._background: threading.Thread | None = None
         self._background_at = 0.0  # when (store clock) this process last read the sheet on its own
         self._freshness_checked_at = 0.0
@@ -269,7 +218,7 @@ class GSheetsStore(Store):
         else:
             layout.sheet_ids[LEASE_TAB] = max(used | {0}) + 1
             used.add(layout.sheet_ids[LEASE_TAB])
-            requests.append(self._lease_tab_request(layout.sheet_ids[LEASE_TAB]))
+            requests.append(lease_tab_request(layout.sheet_ids[LEASE_TAB]))
         requests += dashboard_requests(sheets.get(DASHBOARD_TAB), max(used | {0}) + 1,
                                        {t: list(h.cells) for t, h in layout.headers.items()})
         self.api.batch_update(requests, idempotent=False)
@@ -304,7 +253,7 @@ class GSheetsStore(Store):
                 continue
             values = []
             for row in rows[1:]:
-                raw = _cell(row, i)
+                raw = cell_at(row, i)
                 if isinstance(raw, (int, float)) and not isinstance(raw, bool):
                     values.append({"userEnteredValue": {"numberValue": new.serial(old.from_cell("datetime", raw))}})
                 elif raw in ("", None):
@@ -324,18 +273,13 @@ class GSheetsStore(Store):
         requests = []
         for col in missing:
             i = after.index(col)
-            values = [codec.cell_data(col.kind, known.get(str(_cell(row, key)).strip(), {}).get(col.key))
+            values = [codec.cell_data(col.kind, known.get(str(cell_at(row, key)).strip(), {}).get(col.key))
                       for row in rows[1:]]
             if any(values):
                 requests.append({"updateCells": {"start": {"sheetId": sheet_id, "rowIndex": 1, "columnIndex": i},
                                                  "rows": [{"values": [v]} for v in values],
                                                  "fields": "userEnteredValue"}})
         return requests
-
-    @staticmethod
-    def _lease_tab_request(sheet_id: int) -> dict[str, Any]:
-        return {"addSheet": {"properties": {"sheetId": sheet_id, "title": LEASE_TAB, "hidden": True,
-                                            "gridProperties": {"rowCount": 2, "columnCount": 3}}}}
 
     def refresh(self, attempts: int | None = None) -> bool:
         """One read of every tab, then the queued writes. False when the sheet was unreachable."""
@@ -346,7 +290,7 @@ class GSheetsStore(Store):
         with self._refreshing:
             return self._refresh(attempts)
 
-    def _refresh(self, attempts: int | None, lease: tuple[str, datetime, float, bool] | None = None) -> bool:
+    def _refresh(self, attempts: int | None, lease: LeaseWrite | None = None) -> bool:
         epoch = self.outbox.begin_epoch()
         try:
             layout = self._layout() or self._load_layout()
@@ -364,8 +308,7 @@ class GSheetsStore(Store):
                 blocks = self.api.batch_get(ranges, attempts=attempts)
             except SheetsUnavailable as exc:
                 if exc.code == 400:  # a tab was renamed or deleted: learn the tabs again next time
-                    self.local.set_state(LAYOUT, "")
-                    self._saved_layout = ""
+                    self._forget_layout()
                 raise
         except SheetsUnavailable as exc:
             log.warning("sheet unreachable; working from the local copy (%s)", exc)
@@ -378,14 +321,14 @@ class GSheetsStore(Store):
         self._save_layout(layout)
         self._apply_snapshot(snapshot, layout, epoch)
         self.local.set_state(REFRESHED_AT, str(time.time()))
-        extra = self._lease_requests(lease, lease_rows, layout) if lease else []
+        extra = self.lease.requests(lease, lease_rows, layout) if lease else []
         if self._take_drain_lease():
             try:
                 self._drain(snapshot, layout, read_at, extra)
             finally:
                 self.local.set_state(DRAIN_LEASE, "0")
         elif extra:
-            self._write_lease(extra)
+            self.lease.write(extra)
         return True
 
     def _reread_metadata(self, layout: Layout) -> None:
@@ -569,7 +512,7 @@ class GSheetsStore(Store):
         if thread is not None:
             thread.join(timeout)
 
-    # ---- the tick lease across hosts -------------------------------------------------------------
+    # ---- the tick lease across hosts (gsheets/lease.py) ------------------------------------------
     def hold_worker_lease(self, holder: str, now: datetime, seconds: float) -> bool:
         """Only one worker ticks per spreadsheet, wherever it runs: the lease is in a hidden tab.
 
@@ -581,127 +524,29 @@ class GSheetsStore(Store):
         read, the holder carries on until its lease runs out; the others stand by, reading the
         sheet only every half lease.
         """
-        state = self._lease
         self._local.tick_read = None
         self._worker = True  # a worker reads the sheet with its ticks (or as a standby): see _keep_fresh
-        if state.mine != holder and state.holder not in ("", holder) and state.until and state.until > now \
-                and time.monotonic() - state.seen_at < seconds / 2:
-            return False  # standing by; the next look at the sheet is not due yet
-        with self._refreshing:
-            ok = self._refresh(None, lease=(holder, now, seconds, False))
-        if not ok:
-            self._local.tick_read = False  # the tick carries on from the local copy without a second try
-            return state.mine == holder and state.mine_until is not None and state.mine_until > now
-        live = state.until is not None and state.until > now
-        if state.mine == holder and state.holder == holder and live:
-            self._local.tick_read = True  # run_tick's refresh() is this read
-            return True
-        if state.holder not in ("", holder) and live:
-            if state.standby_logged != state.holder:
-                state.standby_logged = state.holder
-                log.warning("standing by: worker %s holds the tick lease in the spreadsheet until %s; this "
-                            "worker takes over when it stops (one worker per spreadsheet: docs/google-sheets.md)",
-                            state.holder, state.until.isoformat(timespec="seconds"))
-            return False
-        return self._confirm_claim(holder, now)
-
-    def _confirm_claim(self, holder: str, now: datetime) -> bool:
-        """After a claim: let a rival's claim land, read the cell again, and if we won, copy the
-        earlier holder's Activity rows into the journal before ticking."""
-        self.api.sleep(self.lease_settle)
-        try:
-            current, until = self._parse_lease(self.api.get(LEASE_RANGE))
-        except SheetsUnavailable as exc:
-            log.warning("could not confirm the tick lease (%s); trying again next tick", exc)
-            return False
-        state = self._lease
-        state.holder, state.until, state.seen_at = current, until, time.monotonic()
-        if current != holder or until is None or until <= now:
-            return False
-        layout = self._layout()
-        try:
-            copied = self._import_activity(layout) if layout is not None else 0
-        except SheetsUnavailable as exc:
-            log.warning("could not read the Activity tab before taking over (%s); trying again next tick", exc)
-            return False
-        state.mine, state.mine_until, state.standby_logged = holder, until, ""
-        log.info("this worker (%s) holds the tick lease in the spreadsheet until %s%s", holder,
-                 until.isoformat(timespec="seconds"),
-                 f"; {copied} Activity row(s) of an earlier worker copied into the journal" if copied else "")
-        self._local.tick_read = True
-        return True
+        held, self._local.tick_read = self.lease.hold(holder, now, seconds)
+        return held
 
     def drop_worker_lease(self, holder: str, now: datetime) -> None:
         """A worker that stops writes what it owes the sheet (its last Activity rows) and lets go."""
-        if holder not in (self._lease.mine, self._lease.holder):
-            return
+        self.lease.drop(holder, now)
+
+    def _read_with_lease(self, lease: LeaseWrite) -> bool:
+        """The tick's one read, its batched write carrying the lease cell (for the SheetLease)."""
         with self._refreshing:
-            self._refresh(None, lease=(holder, now, 0.0, True))
-        if self._lease.mine == holder:
-            self._lease.mine, self._lease.mine_until = "", None
+            return self._refresh(None, lease=lease)
 
-    @staticmethod
-    def _parse_lease(rows: list[list[Any]] | None) -> tuple[str, datetime | None]:
-        row = rows[0] if rows else []
-        holder = str(_cell(row, 1)).strip()
-        return holder, cells.parse_datetime(str(_cell(row, 2)).strip()) if holder else None
+    def _take_over(self) -> int:
+        """The lease is ours: the Activity rows an earlier holder wrote, copied into the journal."""
+        layout = self._layout()
+        return self._import_activity(layout) if layout is not None else 0
 
-    def _lease_requests(self, lease: tuple[str, datetime, float, bool], rows: list[list[Any]] | None,
-                        layout: Layout) -> list[dict[str, Any]]:
-        """The lease cell write this refresh carries: a claim, a renewal, a release, or nothing."""
-        holder, now, seconds, leaving = lease
-        current, until = self._parse_lease(rows)
-        state = self._lease
-        state.holder, state.until, state.seen_at, state.pending_until = current, until, time.monotonic(), None
-        if leaving:
-            if current != holder:
-                return []
-            state.holder, state.until = "", None
-            return self._lease_cells(layout, "", None)
-        live = until is not None and until > now
-        if current not in ("", holder) and live:
-            if state.mine == holder:
-                log.warning("the tick lease in the spreadsheet now names %s; this worker stands by", current)
-                state.mine, state.mine_until = "", None
-            return []
-        if current == holder and live:
-            if state.mine != holder or until - now > timedelta(seconds=seconds / 2):
-                return []  # our claim, still to be confirmed; or no renewal due yet
-            state.mine_until = until  # until the renewal lands, the expiry in the sheet holds
-        state.pending_until = now + timedelta(seconds=seconds)  # a renewal, or a claim on a free lease
-        return self._lease_cells(layout, holder, state.pending_until)
-
-    def _lease_cells(self, layout: Layout, holder: str, until: datetime | None) -> list[dict[str, Any]]:
-        requests = []
-        if LEASE_TAB not in layout.sheet_ids:  # a sheet set up before the lease existed
-            layout.sheet_ids[LEASE_TAB] = max(layout.sheet_ids.values(), default=0) + 1
-            requests.append(self._lease_tab_request(layout.sheet_ids[LEASE_TAB]))
-            self._save_layout(layout)
-        values = [LEASE_LABEL, holder, until.isoformat() if until else ""]
-        requests.append({"updateCells": {"start": {"sheetId": layout.sheet_ids[LEASE_TAB], "rowIndex": 0,
-                                                   "columnIndex": 0},
-                                         "rows": [{"values": [{"userEnteredValue": {"stringValue": v}} if v else {}
-                                                              for v in values]}],
-                                         "fields": "userEnteredValue"}})
-        return requests
-
-    def _lease_written(self) -> None:
-        state = self._lease
-        if state.pending_until is not None and state.mine and state.holder == state.mine:
-            state.mine_until = state.pending_until  # a renewal landed
-        state.pending_until = None
-
-    def _write_lease(self, requests: list[dict[str, Any]]) -> None:
-        """The lease cell alone (when no drain runs in this process to carry it)."""
-        try:
-            self.api.batch_update(requests, idempotent=True)
-        except SheetsUnavailable as exc:
-            log.warning("could not write the tick lease (%s)", exc)
-            if exc.code == 400:
-                self.local.set_state(LAYOUT, "")
-                self._saved_layout = ""
-            return
-        self._lease_written()
+    def _forget_layout(self) -> None:
+        """A tab was renamed or deleted (a 400): learn the tabs again at the next refresh."""
+        self.local.set_state(LAYOUT, "")
+        self._saved_layout = ""
 
     def _import_activity(self, layout: Layout) -> int:
         """Keyed and reassignment rows of the Activity tab this journal lacks (another host's)."""
@@ -888,17 +733,17 @@ class GSheetsStore(Store):
         """
         key = positions["lead_id"]
         pending = {op.lead_id for op in overlay if op.kind == "append"}
-        in_column = {str(_cell(row, key)).strip() for row in rows[1:]}
+        in_column = {str(cell_at(row, key)).strip() for row in rows[1:]}
         missing = {lead_id for lead_id in existing if lead_id not in in_column and lead_id not in pending}
         found: dict[str, int] = {}
         if missing and layout.leads_history:
             known = set(existing) | pending
             earlier = [Headers(h).positions(LEADS) for h in layout.leads_history]
             for r, row in enumerate(rows[1:], start=1):
-                if str(_cell(row, key)).strip() in known:
+                if str(cell_at(row, key)).strip() in known:
                     continue
                 for old in earlier:
-                    lead_id = str(_cell(row, old.get("lead_id"))).strip()
+                    lead_id = str(cell_at(row, old.get("lead_id"))).strip()
                     if lead_id in missing and lead_id not in found and \
                             _fields_match(row, old, existing[lead_id], codec) >= 3:
                         found[lead_id] = r
@@ -1027,15 +872,14 @@ class GSheetsStore(Store):
             log.warning("sheet write failed; %d write(s) stay queued: %s", len(to_append) + len(updates), exc)
             self.outbox.release(to_append + updates, uncertain_at=self._now() if exc.in_flight else None)
             if exc.code == 400:  # e.g. a tab was deleted: learn the tabs again at the next refresh
-                self.local.set_state(LAYOUT, "")
-                self._saved_layout = ""
+                self._forget_layout()
             if mirror and exc.uncertain:
                 self.local.set_state(UNCERTAIN, f"{mirror[0][0]}:{mirror[-1][0]}")
             return
         self.outbox.done(to_append + updates)
         self._misplaced = {}
         if extra:
-            self._lease_written()
+            self.lease.written()
         if mirror:
             self.local.set_state(MIRRORED, str(mirror[-1][0]))
 
@@ -1047,9 +891,9 @@ class GSheetsStore(Store):
         doomed = []
         for lead_id, r in repeats:
             first, later = rows[first_row[lead_id]], rows[r]
-            same_lead = all(_same(_cell(first, positions.get(k)), _cell(later, positions.get(k)))
+            same_lead = all(_same(cell_at(first, positions.get(k)), cell_at(later, positions.get(k)))
                             for k in ("received_at", "email", "phone") if k in positions)
-            peoples = all(_cell(later, i) in ("", None) or _same(_cell(later, i), _cell(first, i))
+            peoples = all(cell_at(later, i) in ("", None) or _same(cell_at(later, i), cell_at(first, i))
                           for i in range(len(later)) if i not in ours)
             if same_lead and peoples:
                 doomed.append(r)
@@ -1108,7 +952,7 @@ class GSheetsStore(Store):
             journal = [(r.row_id, as_cells(Activity.from_row(_decode(ACTIVITY, r)).to_row()))
                        for r in conn.execute(query)]
         rows = self.api.get(quote_tab(ACTIVITY.name))
-        in_tab = Counter(tuple(_norm_cell(_cell(row, positions[c.key])) for c in ACTIVITY.columns
+        in_tab = Counter(tuple(_norm_cell(cell_at(row, positions[c.key])) for c in ACTIVITY.columns
                                if c.key in positions) for row in rows[1:])
         wanted = Counter(cells_ for _, cells_ in journal)
         batch = {cells_ for row_id, cells_ in journal if row_id >= first}
@@ -1125,7 +969,7 @@ def _fields_match(row: list[Any], positions: dict[str, int], lead: Lead, codec: 
     for k in IDENTITY:
         expected = values.get(k)
         if k in positions and expected not in (None, "") and \
-                _same(_cell(row, positions[k]), codec.to_cell(LEADS.column(k).kind, expected)):
+                _same(cell_at(row, positions[k]), codec.to_cell(LEADS.column(k).kind, expected)):
             matches += 1
     return matches
 
