@@ -28,7 +28,6 @@ tick's one read. See docs/google-sheets.md, "Where to run it".
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -61,6 +60,7 @@ from .layout import (
 )
 from .lease import LEASE_SETTLE, LeaseWrite, SheetLease, lease_tab_request
 from .outbox import Op, Outbox
+from .rows import LeadRows, digest_of
 
 log = logging.getLogger("leadrouter.sheets")
 
@@ -73,7 +73,6 @@ IMPORTED = "sheets_activity_imported"  # [[first, last], ...] journal rows copie
 REFRESHED_AT = "sheets_refreshed_at"
 APPLIED = "sheets_applied_epoch"  # the newest read of the sheet copied into the replica
 DRAIN_LEASE = "sheets_drain_lease"  # wall-clock expiry: one drainer at a time across processes
-LEAD_COUNTER = "lead_counter"  # SqlStore.next_lead_id's counter
 LEASE_SECONDS = 120.0
 MIRROR_BATCH = 500
 STALE_SECONDS = 300
@@ -83,24 +82,6 @@ UNCERTAIN_GRACE = 60.0  # an append that may have landed is sent again only from
 WEB_REFRESH_SECONDS = 60.0  # a process whose journal nobody refreshes reads the sheet itself this often
 METADATA_SECONDS = 600.0  # the spreadsheet's time zone and tabs are re-read this often
 METADATA_AT = "sheets_metadata_at"  # when (store clock) they were last read
-IDENTITY = ("received_at", "first_name", "last_name", "email", "phone", "zip", "insurance_type", "assigned_to")
-SERVICE_ID = re.compile(r"^L-(\d+)$")
-
-
-def _digest(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, default=str, sort_keys=True).encode()).hexdigest()
-
-
-def _lead_number(lead_id: str) -> int:
-    digits = re.sub(r"\D", "", lead_id)
-    return int(digits) if digits else 0
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Two cell values read back from the sheet (numbers compared as numbers)."""
-    if isinstance(a, (int, float)) and not isinstance(a, bool) and isinstance(b, (int, float)):
-        return abs(float(a) - float(b)) < 1e-6
-    return str(a if a is not None else "").strip() == str(b if b is not None else "").strip()
 
 
 def _norm_cell(value: Any) -> Any:
@@ -127,8 +108,8 @@ class GSheetsStore(Store):
         self._headers_read_at = 0.0  # time.monotonic() of the last read of every header row
         self._refreshing = threading.Lock()  # one refresh at a time in this process
         self._saved_layout: str | None = None
-        self._misplaced: dict[str, int] = {}  # lead id -> row written under an old header layout
         self._warned: set[str] = set()  # log lines said once per process
+        self.rows = LeadRows(journal, self.outbox, self._warn_once)
         self.lease = SheetLease(api, read=self._read_with_lease, take_over=self._take_over,
                                 save_layout=self._save_layout, forget_layout=self._forget_layout, settle=lease_settle)
         self._background: threading.Thread | None = None
@@ -463,7 +444,7 @@ class GSheetsStore(Store):
         self.local.set_state(name, value)
 
     def next_lead_id(self) -> str:
-        return self.local.next_lead_id()  # never below an ID in the sheet: see _rebuild_leads
+        return self.local.next_lead_id()  # never below an ID in the sheet: see LeadRows.rebuild
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
@@ -658,7 +639,7 @@ class GSheetsStore(Store):
                 positions = layout.positions(tab.name)
                 records = [codec.record(tab, positions, row) for row in snapshot[tab.name][1:]]
                 records = [r for r in records if any(not cells.is_blank(v) for v in r.values())]
-                digest = _digest(records)
+                digest = digest_of(records)
                 if digests.get(tab.name) != digest:
                     self.local.replace_rows(tab.name, records)
                     digests[tab.name] = digest
@@ -666,92 +647,9 @@ class GSheetsStore(Store):
             if changed:
                 self._bump_config()
             if LEADS.name in snapshot:
-                self._rebuild_leads(snapshot[LEADS.name], layout, codec, epoch, digests)
+                self.rows.rebuild(snapshot[LEADS.name], layout, codec, epoch, digests)
             if digests != before:
                 self.local.set_state(DIGESTS, json.dumps(digests))
-
-    def _rebuild_leads(self, rows: list[list[Any]], layout: Layout, codec: Codec, epoch: int,
-                       digests: dict[str, str]) -> None:
-        positions = layout.positions(LEADS.name)
-        if "lead_id" not in positions:
-            log.error("the Leads tab has no 'Lead ID' column; run `leadrouter init` to restore it")
-            return
-        overlay = self.outbox.overlay(epoch)
-        digest = _digest([rows, [(op.id, op.state) for op in overlay], layout.leads_history])
-        if digests.get(LEADS.name) == digest:
-            return
-        existing = {lead.lead_id: lead for lead in self.local.leads()}
-        misplaced = self._find_misplaced(rows, positions, layout, codec, existing, overlay)
-        absent = [c.key for c in LEADS.columns if c.key not in positions]
-        if absent:
-            self._warn_once(f"absent:{','.join(absent)}", "Leads tab: no %s column (renamed or deleted?); the "
-                            "service keeps its own copy of it. `leadrouter init` adds it back",
-                            ", ".join(repr(LEADS.column(k).header) for k in absent))
-        leads: dict[str, Lead] = {lead_id: existing[lead_id] for lead_id in misplaced}
-        for r, row in enumerate(rows[1:], start=1):
-            if r in misplaced.values():
-                continue
-            record = codec.record(LEADS, positions, row)
-            lead_id = str(record.get("lead_id") or "").strip()
-            if not lead_id or lead_id in leads:
-                continue
-            record["lead_id"] = lead_id
-            known = existing.get(lead_id)
-            if known is not None and absent:  # a column the sheet lacks keeps the journal's values
-                ours = known.to_row()
-                record.update({k: ours.get(k) for k in absent})
-            try:
-                leads[lead_id] = _keep_exact_times(Lead.from_row(record), known, codec)
-            except ValidationError as exc:
-                log.warning("lead %s: unreadable row in the sheet (%s); keeping the last good copy",
-                            lead_id, exc.errors()[0].get("loc"))
-                if known is not None:
-                    leads[lead_id] = known
-        for op in overlay:  # writes the snapshot may not show yet
-            if op.kind == "append" and op.lead_id not in leads:
-                leads[op.lead_id] = existing.get(op.lead_id) or Lead.from_row(op.payload)
-            elif op.kind == "update" and op.lead_id in leads:
-                changes = {k: cells.parse(LEADS.column(k).kind, v) for k, v in op.payload.items()}
-                leads[op.lead_id] = leads[op.lead_id].model_copy(update=changes)
-        ordered = sorted(leads.values(), key=lambda lead: (lead.received_at, _lead_number(lead.lead_id)))
-        self.local.replace_rows(LEADS.name, [lead.to_row() for lead in ordered])
-        top = max((int(m.group(1)) for m in (SERVICE_ID.match(i) for i in leads) if m), default=0)
-        if top > int(self.local.get_state(LEAD_COUNTER) or 1000):  # e.g. a new journal on a new machine
-            self.local.set_state(LEAD_COUNTER, str(top))
-        digests[LEADS.name] = digest
-
-    def _find_misplaced(self, rows: list[list[Any]], positions: dict[str, int], layout: Layout, codec: Codec,
-                        existing: dict[str, Lead], overlay: list[Op]) -> dict[str, int]:
-        """Rows appended just as someone moved the columns: written under an earlier header row.
-
-        A lead of ours missing from the Lead ID column was either deleted by a person (then it
-        stays deleted) or appended under yesterday's headers. Such a row holds no known Lead ID
-        in today's Lead ID column, and read under one of the header rows we wrote with lately it
-        carries the lead's ID and at least three more of its fields as the journal has them. Only
-        then is it rewritten under today's headers by the next drain: a row with another known
-        Lead ID is never touched (people type IDs anywhere, e.g. in a 'Duplicate Of' column).
-        """
-        key = positions["lead_id"]
-        pending = {op.lead_id for op in overlay if op.kind == "append"}
-        in_column = {str(cell_at(row, key)).strip() for row in rows[1:]}
-        missing = {lead_id for lead_id in existing if lead_id not in in_column and lead_id not in pending}
-        found: dict[str, int] = {}
-        if missing and layout.leads_history:
-            known = set(existing) | pending
-            earlier = [Headers(h).positions(LEADS) for h in layout.leads_history]
-            for r, row in enumerate(rows[1:], start=1):
-                if str(cell_at(row, key)).strip() in known:
-                    continue
-                for old in earlier:
-                    lead_id = str(cell_at(row, old.get("lead_id"))).strip()
-                    if lead_id in missing and lead_id not in found and \
-                            _fields_match(row, old, existing[lead_id], codec) >= 3:
-                        found[lead_id] = r
-                        break
-        self._misplaced = dict(found)
-        if found:
-            log.warning("%d lead row(s) were written while columns moved; rewriting them", len(found))
-        return found
 
     # ---- writing queued work -----------------------------------------------------------------
     def _lead_row(self, op: Op) -> Lead:
@@ -815,7 +713,7 @@ class GSheetsStore(Store):
             if op.lead_id in held:
                 later.append(op)  # its row may yet appear: apply the change to it then
                 continue
-            if op.lead_id in appending or op.lead_id in self._misplaced:
+            if op.lead_id in appending or op.lead_id in self.rows.misplaced:
                 updates.append(op)  # the appended or rewritten row already carries the change
                 continue
             row = rows_by_id.get(op.lead_id)
@@ -832,7 +730,7 @@ class GSheetsStore(Store):
         if waiting:
             log.info("%d lead(s) whose append timed out are looked for again before they are re-sent", len(waiting))
         requests: list[dict[str, Any]] = []
-        misplaced = {lead_id: r for lead_id, r in self._misplaced.items() if self.local.get_lead(lead_id)}
+        misplaced = {lead_id: r for lead_id, r in self.rows.misplaced.items() if self.local.get_lead(lead_id)}
         for lead_id, r in misplaced.items():
             row = lead_rows[r] if r < len(lead_rows) else []
             width = max(max(positions.values()) + 1, len(row))
@@ -858,7 +756,7 @@ class GSheetsStore(Store):
                                                       for _, event in mirror]}})
         requests += extra or []
         # last, bottom-up, so that no row index above (all from this same read) moves
-        requests += self._repeat_deletions(lead_rows, rows_by_id, repeats, positions, layout)
+        requests += self.rows.repeat_deletions(lead_rows, rows_by_id, repeats, positions, layout)
         self.outbox.done(landed, note="found in the sheet")
         if gone:
             log.warning("%d update(s) skipped: their lead rows were deleted from the sheet", len(gone))
@@ -877,35 +775,11 @@ class GSheetsStore(Store):
                 self.local.set_state(UNCERTAIN, f"{mirror[0][0]}:{mirror[-1][0]}")
             return
         self.outbox.done(to_append + updates)
-        self._misplaced = {}
+        self.rows.misplaced = {}
         if extra:
             self.lease.written()
         if mirror:
             self.local.set_state(MIRRORED, str(mirror[-1][0]))
-
-    def _repeat_deletions(self, rows: list[list[Any]], first_row: dict[str, int], repeats: list[tuple[str, int]],
-                          positions: dict[str, int], layout: Layout) -> list[dict[str, Any]]:
-        """A Lead ID in a second row (an append that landed twice, a pasted copy): the later copy
-        is deleted when it is the same lead and holds nothing of people's that the first lacks."""
-        ours = {i for k, i in positions.items() if LEADS.column(k).editor == "service"}
-        doomed = []
-        for lead_id, r in repeats:
-            first, later = rows[first_row[lead_id]], rows[r]
-            same_lead = all(_same(cell_at(first, positions.get(k)), cell_at(later, positions.get(k)))
-                            for k in ("received_at", "email", "phone") if k in positions)
-            peoples = all(cell_at(later, i) in ("", None) or _same(cell_at(later, i), cell_at(first, i))
-                          for i in range(len(later)) if i not in ours)
-            if same_lead and peoples:
-                doomed.append(r)
-            else:
-                self._warn_once(f"repeat:{lead_id}:{r}", "Leads tab: %s is in rows %d and %d with different details; "
-                                "kept both (delete the wrong one; two web hosts with separate journals?)",
-                                lead_id, first_row[lead_id] + 1, r + 1)
-        if doomed:
-            log.warning("%d repeated lead row(s) removed from the Leads tab", len(doomed))
-        sheet_id = layout.sheet_ids[LEADS.name]
-        return [{"deleteDimension": {"range": {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": r,
-                                               "endIndex": r + 1}}} for r in sorted(doomed, reverse=True)]
 
     @staticmethod
     def _cells(tab, positions: dict[str, int], width: int, codec: Codec, values: dict[str, Any]) -> dict[str, Any]:
@@ -957,36 +831,6 @@ class GSheetsStore(Store):
         wanted = Counter(cells_ for _, cells_ in journal)
         batch = {cells_ for row_id, cells_ in journal if row_id >= first}
         return all(in_tab[cells_] >= wanted[cells_] for cells_ in batch)
-
-
-DATETIME_KEYS = [c.key for c in LEADS.columns if c.kind == "datetime"]
-
-
-def _fields_match(row: list[Any], positions: dict[str, int], lead: Lead, codec: Codec) -> int:
-    """How many of a lead's identifying fields a row holds where `positions` puts them."""
-    values = lead.to_row()
-    matches = 0
-    for k in IDENTITY:
-        expected = values.get(k)
-        if k in positions and expected not in (None, "") and \
-                _same(cell_at(row, positions[k]), codec.to_cell(LEADS.column(k).kind, expected)):
-            matches += 1
-    return matches
-
-
-def _keep_exact_times(lead: Lead, known: Lead | None, codec: Codec) -> Lead:
-    """A sheet holds wall-clock times: 01:30 on the night clocks go back is ambiguous.
-
-    When the sheet shows the same wall-clock time as the copy we wrote, keep our exact value.
-    """
-    if known is None:
-        return lead
-    same = {}
-    for key in DATETIME_KEYS:
-        ours, theirs = getattr(known, key), getattr(lead, key)
-        if ours is not None and theirs is not None and ours != theirs and codec.serial(ours) == codec.serial(theirs):
-            same[key] = ours
-    return lead.model_copy(update=same) if same else lead
 
 
 def open_gsheets_store(url: str) -> GSheetsStore:
