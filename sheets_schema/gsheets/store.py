@@ -1,5 +1,10 @@
 """The Google Sheets store: the agency's spreadsheet is the database and the control panel.
 
+Above 600 lines because it is the whole Store port for a sheet plus the read-apply-drain cycle
+every port method shares; its parts with a life of their own are collaborators it holds: the
+tick lease (lease.py), the Leads rows' rebuild and repair (rows.py), the Activity mirror
+(activity.py), the outbox of writes (outbox.py).
+
 People edit the sheet while the service writes to it, and Google allows ~60 requests a
 minute, so the store is local-first (the cosmicpython CSV-repository shape):
 
@@ -34,25 +39,21 @@ import os
 import re
 import threading
 import time
-from collections import Counter
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Iterable, Iterator
 
-from pydantic import ValidationError
-from sqlalchemy import func, insert, not_, or_, select
-
 from automations.clock import Clock, SystemClock
 from automations.config import AgencyConfig, Settings
-from automations.events import REASSIGNMENT_EVENTS
 from automations.ports import ProducerLoad, Store
 
 from .. import cells
 from ..dashboard import TAB_NAME as DASHBOARD_TAB
-from ..models import Activity, Lead, activity_not_in, canonical_lead_changes
-from ..sql_store import SqlStore, _decode, _encode, activity_t
+from ..models import Activity, Lead, canonical_lead_changes
+from ..sql_store import SqlStore
 from ..tabs import ACTIVITY, CONFIG_TABS, LEADS, SETTINGS, TABS, snake
+from .activity import ActivityMirror
 from .api import SHEETS_API, SheetsApi, SheetsUnavailable
 from .layout import (
     LEASE_RANGE, LEASE_TAB, SHEET_MISSING_COLUMNS, SHEET_TIME_ZONE, Codec, Headers, Layout, cell_at, col_letters,
@@ -67,14 +68,10 @@ log = logging.getLogger("leadrouter.sheets")
 LAYOUT = "sheets_layout"
 CONFIG_VERSION = "sheets_config_version"
 DIGESTS = "sheets_digests"  # {tab: digest of the rows last copied from the sheet}
-MIRRORED = "sheets_activity_mirrored"
-UNCERTAIN = "sheets_activity_uncertain"
-IMPORTED = "sheets_activity_imported"  # [[first, last], ...] journal rows copied from the sheet: not mirrored back
 REFRESHED_AT = "sheets_refreshed_at"
 APPLIED = "sheets_applied_epoch"  # the newest read of the sheet copied into the replica
 DRAIN_LEASE = "sheets_drain_lease"  # wall-clock expiry: one drainer at a time across processes
 LEASE_SECONDS = 120.0
-MIRROR_BATCH = 500
 STALE_SECONDS = 300
 FRESH_HEADERS_SECONDS = 5.0
 HOT_BUDGET = 0.8  # seconds the form's request may spend on the sheet, retry included
@@ -82,12 +79,6 @@ UNCERTAIN_GRACE = 60.0  # an append that may have landed is sent again only from
 WEB_REFRESH_SECONDS = 60.0  # a process whose journal nobody refreshes reads the sheet itself this often
 METADATA_SECONDS = 600.0  # the spreadsheet's time zone and tabs are re-read this often
 METADATA_AT = "sheets_metadata_at"  # when (store clock) they were last read
-
-
-def _norm_cell(value: Any) -> Any:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return round(float(value), 6)
-    return "" if value is None else str(value)
 
 
 class GSheetsStore(Store):
@@ -110,6 +101,7 @@ class GSheetsStore(Store):
         self._saved_layout: str | None = None
         self._warned: set[str] = set()  # log lines said once per process
         self.rows = LeadRows(journal, self.outbox, self._warn_once)
+        self.activity_mirror = ActivityMirror(journal, api)
         self.lease = SheetLease(api, read=self._read_with_lease, take_over=self._take_over,
                                 save_layout=self._save_layout, forget_layout=self._forget_layout, settle=lease_settle)
         self._background: threading.Thread | None = None
@@ -369,9 +361,7 @@ class GSheetsStore(Store):
             if spec.config:
                 self._bump_config()
             if tab == ACTIVITY.name:  # the tab now holds exactly the journal's rows
-                with self.local._conn() as conn:
-                    last = conn.execute(select(func.max(activity_t.c.row_id))).scalar()
-                self.local.set_state(MIRRORED, str(last or 0))
+                self.activity_mirror.all_sent()
 
     # ---- leads ----------------------------------------------------------------------------
     def add_lead(self, lead: Lead) -> None:
@@ -522,40 +512,12 @@ class GSheetsStore(Store):
     def _take_over(self) -> int:
         """The lease is ours: the Activity rows an earlier holder wrote, copied into the journal."""
         layout = self._layout()
-        return self._import_activity(layout) if layout is not None else 0
+        return self.activity_mirror.copy_from_sheet(layout) if layout is not None else 0
 
     def _forget_layout(self) -> None:
         """A tab was renamed or deleted (a 400): learn the tabs again at the next refresh."""
         self.local.set_state(LAYOUT, "")
         self._saved_layout = ""
-
-    def _import_activity(self, layout: Layout) -> int:
-        """Keyed and reassignment rows of the Activity tab this journal lacks (another host's)."""
-        if ACTIVITY.name not in layout.sheet_ids or not layout.positions(ACTIVITY.name):
-            return 0
-        rows = self.api.get(quote_tab(ACTIVITY.name))
-        positions, codec = layout.positions(ACTIVITY.name), layout.codec
-        found = []
-        for row in rows[1:]:
-            record = codec.record(ACTIVITY, positions, row)
-            if not str(record.get("key") or "").strip() and record.get("event") not in REASSIGNMENT_EVENTS:
-                continue
-            try:
-                found.append(Activity.from_row(record))
-            except ValidationError:
-                continue
-        if not found:
-            return 0
-        with self.local.exclusive(), self.local._conn() as conn:
-            new = activity_not_in(self.local.activity(), found)
-            if not new:
-                return 0
-            first = (conn.execute(select(func.max(activity_t.c.row_id))).scalar() or 0) + 1
-            conn.execute(insert(activity_t), [_encode(ACTIVITY, e.to_row()) for e in new])
-            last = conn.execute(select(func.max(activity_t.c.row_id))).scalar()
-            ranges = json.loads(self.local.get_state(IMPORTED) or "[]") + [[first, last]]
-            self.local.set_state(IMPORTED, json.dumps(ranges))
-        return len(new)
 
     # ---- reading the sheet into the replica ----------------------------------------------------
     def _layout(self) -> Layout | None:
@@ -747,7 +709,7 @@ class GSheetsStore(Store):
             requests.append({"updateCells": {"start": {"sheetId": layout.sheet_ids[LEADS.name], "rowIndex": r,
                                                        "columnIndex": c},
                                              "rows": [{"values": [data]}], "fields": "userEnteredValue"}})
-        mirror = self._activity_batch(layout)
+        mirror = self.activity_mirror.batch(layout)
         if mirror:
             a_pos = layout.positions(ACTIVITY.name)
             width = max(a_pos.values()) + 1
@@ -772,14 +734,14 @@ class GSheetsStore(Store):
             if exc.code == 400:  # e.g. a tab was deleted: learn the tabs again at the next refresh
                 self._forget_layout()
             if mirror and exc.uncertain:
-                self.local.set_state(UNCERTAIN, f"{mirror[0][0]}:{mirror[-1][0]}")
+                self.activity_mirror.lost(mirror)
             return
         self.outbox.done(to_append + updates)
         self.rows.misplaced = {}
         if extra:
             self.lease.written()
         if mirror:
-            self.local.set_state(MIRRORED, str(mirror[-1][0]))
+            self.activity_mirror.sent(mirror[-1][0])
 
     @staticmethod
     def _cells(tab, positions: dict[str, int], width: int, codec: Codec, values: dict[str, Any]) -> dict[str, Any]:
@@ -788,49 +750,6 @@ class GSheetsStore(Store):
             row[i] = codec.cell_data(tab.column(k).kind, values.get(k))
         return {"values": row}
 
-    def _activity_batch(self, layout: Layout) -> list[tuple[int, Activity]]:
-        """Journal rows not yet in the Activity tab. A batch whose answer was lost is looked for first."""
-        if ACTIVITY.name not in layout.sheet_ids or not layout.positions(ACTIVITY.name):
-            return []
-        uncertain = self.local.get_state(UNCERTAIN)
-        if uncertain:
-            first, last = (int(x) for x in uncertain.split(":"))
-            try:
-                landed = self._activity_landed(layout, first, last)
-            except SheetsUnavailable:
-                return []
-            if landed:
-                self.local.set_state(MIRRORED, str(last))
-            self.local.set_state(UNCERTAIN, "")
-        mirrored = int(self.local.get_state(MIRRORED) or 0)
-        imported = [r for r in json.loads(self.local.get_state(IMPORTED) or "[]") if r[1] > mirrored]
-        query = select(activity_t).where(activity_t.c.row_id > mirrored)
-        if imported:  # rows copied from the sheet are in it already
-            query = query.where(not_(or_(*[activity_t.c.row_id.between(a, b) for a, b in imported])))
-        query = query.order_by(activity_t.c.row_id).limit(MIRROR_BATCH)
-        with self.local._conn() as conn:
-            return [(r.row_id, Activity.from_row(_decode(ACTIVITY, r))) for r in conn.execute(query)]
-
-    def _activity_landed(self, layout: Layout, first: int, last: int) -> bool:
-        """Did a batch whose answer was lost reach the Activity tab? Whole rows are compared (Time
-        and Key included) and repeats counted: the tab must hold each of the batch's rows as often
-        as the journal does up to the batch's end, not merely once."""
-        codec = layout.codec
-        positions = layout.positions(ACTIVITY.name)
-
-        def as_cells(values: dict[str, Any]) -> tuple:
-            return tuple(_norm_cell(codec.to_cell(c.kind, values.get(c.key))) for c in ACTIVITY.columns
-                         if c.key in positions)
-        query = select(activity_t).where(activity_t.c.row_id <= last).order_by(activity_t.c.row_id)
-        with self.local._conn() as conn:
-            journal = [(r.row_id, as_cells(Activity.from_row(_decode(ACTIVITY, r)).to_row()))
-                       for r in conn.execute(query)]
-        rows = self.api.get(quote_tab(ACTIVITY.name))
-        in_tab = Counter(tuple(_norm_cell(cell_at(row, positions[c.key])) for c in ACTIVITY.columns
-                               if c.key in positions) for row in rows[1:])
-        wanted = Counter(cells_ for _, cells_ in journal)
-        batch = {cells_ for row_id, cells_ in journal if row_id >= first}
-        return all(in_tab[cells_] >= wanted[cells_] for cells_ in batch)
 
 
 def open_gsheets_store(url: str) -> GSheetsStore:
