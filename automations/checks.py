@@ -279,7 +279,7 @@ def _form_fields(config: AgencyConfig, add: Add) -> None:
 def _spreadsheet(config: AgencyConfig, add: Add) -> None:
     """On a Google Sheet: its own time zone is Settings' (it shows times and evaluates TODAY() and
     NOW() in it), and no column of ours is missing (a renamed header hides its values)."""
-    from sheets_schema.gsheets_layout import SHEET_MISSING_COLUMNS, SHEET_TIME_ZONE
+    from sheets_schema.gsheets.layout import SHEET_MISSING_COLUMNS, SHEET_TIME_ZONE
     settings = config.settings
     zone, wanted = settings.get(SHEET_TIME_ZONE), settings.tz.key  # 'Pacific' means America/Los_Angeles
     if zone and zone.lower() != wanted.lower():

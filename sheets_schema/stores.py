@@ -9,7 +9,7 @@ DEFAULT_STORE = "sqlite:///leads.db"
 def open_store(url: str | None = None) -> Store:
     url = (url or DEFAULT_STORE).strip()
     if url.startswith("gsheets://"):
-        from .gsheets_store import open_gsheets_store  # imported lazily: gspread is only needed here
+        from .gsheets.store import open_gsheets_store  # imported lazily: gspread is only needed here
         return open_gsheets_store(url)
     if url.startswith(("sqlite", "postgresql", "postgres")):
         from .sql_store import SqlStore

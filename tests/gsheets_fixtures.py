@@ -12,8 +12,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sheets_schema.gsheets_api import SheetsApi
-from sheets_schema.gsheets_store import GSheetsStore
+from sheets_schema.gsheets.api import SheetsApi
+from sheets_schema.gsheets.store import GSheetsStore
 from sheets_schema.sql_store import SqlStore
 from tests.fake_sheets_api import FakeSheets
 

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from hypothesis import given, strategies as st
 
-from sheets_schema.gsheets_layout import Codec, Headers
+from sheets_schema.gsheets.layout import Codec, Headers
 from sheets_schema.models import Lead
 from sheets_schema.tabs import LEADS
 

@@ -5,7 +5,7 @@ import pytest
 import requests
 from gspread.exceptions import APIError
 
-from sheets_schema.gsheets_api import SheetsApi
+from sheets_schema.gsheets.api import SheetsApi
 
 
 @pytest.fixture

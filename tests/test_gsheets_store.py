@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 
 from app import create_app
-from sheets_schema.gsheets_store import GSheetsStore
+from sheets_schema.gsheets.store import GSheetsStore
 from tests.conftest import lead_payload
 from tests.fake_sheets_api import formatted
 from tests.gsheets_fixtures import make_store, post, sheet_store  # noqa: F401

@@ -23,7 +23,7 @@ from typing import Any, Iterable
 
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, and_, insert, inspect, or_, select, update
 
-from .sql_store import SqlStore
+from ..sql_store import SqlStore
 
 metadata = MetaData()
 outbox_t = Table(

@@ -9,8 +9,9 @@ are set once by `leadrouter init` (see `format_requests`).
 """
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable
@@ -18,13 +19,14 @@ from zoneinfo import ZoneInfo
 
 from automations.settings_text import read_time_zone
 
-from .dashboard import TAB_NAME, chart_specs, dashboard_layout, grid_range
-from . import cells
-from .tabs import Column, Tab
+from ..dashboard import TAB_NAME, chart_specs, dashboard_layout, grid_range
+from .. import cells
+from ..tabs import LEADS, TABS, Column, Tab
 
 EPOCH = datetime(1899, 12, 30)
 DAY = timedelta(days=1)
 PROTECTION_TAG = "leadrouter:"
+HISTORY = 5  # earlier Leads header rows remembered, to recognise rows written under them
 
 # A hidden tab of the service's own: the tick lease shared by workers on different hosts
 # (A1 a label, B1 the holder, C1 until when, ISO 8601). People have no reason to open it.
@@ -101,7 +103,6 @@ def _index(cells: tuple[str, ...], header: str) -> int | None:
 
 @lru_cache(maxsize=256)
 def _positions(cells: tuple[str, ...], tab_name: str) -> tuple[tuple[str, int], ...]:
-    from .tabs import TABS
     found = []
     for col in TABS[tab_name].columns:
         i = _index(cells, col.header)
@@ -182,6 +183,46 @@ class Codec:
         if isinstance(cell, (int, float)):
             return {"userEnteredValue": {"numberValue": cell}}
         return {"userEnteredValue": {"stringValue": cell}}
+
+
+# ---- where our tabs are, as of the last read --------------------------------------------------
+@dataclass
+class Layout:
+    """Where things are in the spreadsheet, as of the last read."""
+    time_zone: str
+    sheet_ids: dict[str, int]
+    headers: dict[str, Headers] = field(default_factory=dict)
+    leads_history: list[tuple[str, ...]] = field(default_factory=list)  # earlier Leads header rows, newest first
+
+    @property
+    def codec(self) -> Codec:
+        return Codec(self.time_zone)
+
+    def positions(self, tab_name: str) -> dict[str, int]:
+        headers = self.headers.get(tab_name)
+        return headers.positions(TABS[tab_name]) if headers else {}
+
+    def see_headers(self, tab_name: str, headers: Headers) -> None:
+        old = self.headers.get(tab_name)
+        if tab_name == LEADS.name and old is not None and old.cells != headers.cells and old.cells:
+            self.leads_history = ([old.cells] + [h for h in self.leads_history if h != old.cells])[:HISTORY]
+        self.headers[tab_name] = headers
+
+    def dumps(self) -> str:
+        return json.dumps({"tz": self.time_zone, "sheets": self.sheet_ids,
+                           "headers": {t: list(h.cells) for t, h in self.headers.items()},
+                           "history": [list(h) for h in self.leads_history]})
+
+    @classmethod
+    def loads(cls, text: str) -> "Layout":
+        data = json.loads(text)
+        return cls(data["tz"], data["sheets"], {t: Headers.of(h) for t, h in data.get("headers", {}).items()},
+                   [tuple(h) for h in data.get("history", [])])
+
+
+def cell_at(row: list[Any], i: int | None) -> Any:
+    """The value at index `i` of a row read from the sheet ("" past its end: Google trims rows)."""
+    return row[i] if i is not None and i < len(row) else ""
 
 
 # ---- leadrouter init: structure and formatting -------------------------------------------------

@@ -1,5 +1,10 @@
 """The Google Sheets store: the agency's spreadsheet is the database and the control panel.
 
+Above 600 lines because it is the whole Store port for a sheet plus the read-apply-drain cycle
+every port method shares; its parts with a life of their own are collaborators it holds: the
+tick lease (lease.py), the Leads rows' rebuild and repair (rows.py), the Activity mirror
+(activity.py), the outbox of writes (outbox.py).
+
 People edit the sheet while the service writes to it, and Google allows ~60 requests a
 minute, so the store is local-first (the cosmicpython CSV-repository shape):
 
@@ -28,53 +33,45 @@ tick's one read. See docs/google-sheets.md, "Where to run it".
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
 import re
 import threading
 import time
-from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 from typing import Any, Iterable, Iterator
-
-from pydantic import ValidationError
-from sqlalchemy import func, insert, not_, or_, select
 
 from automations.clock import Clock, SystemClock
 from automations.config import AgencyConfig, Settings
-from automations.events import REASSIGNMENT_EVENTS
 from automations.ports import ProducerLoad, Store
 
-from . import cells
-from .gsheets_api import SHEETS_API, SheetsApi, SheetsUnavailable
-from .dashboard import TAB_NAME as DASHBOARD_TAB
-from .gsheets_layout import (
-    LEASE_LABEL, LEASE_RANGE, LEASE_TAB, SHEET_MISSING_COLUMNS, SHEET_TIME_ZONE, Codec, Headers, col_letters,
+from .. import cells
+from ..dashboard import TAB_NAME as DASHBOARD_TAB
+from ..models import Activity, Lead, canonical_lead_changes
+from ..sql_store import SqlStore
+from ..tabs import ACTIVITY, CONFIG_TABS, LEADS, SETTINGS, TABS, snake
+from .activity import ActivityMirror
+from .api import SHEETS_API, SheetsApi, SheetsUnavailable
+from .layout import (
+    LEASE_RANGE, LEASE_TAB, SHEET_MISSING_COLUMNS, SHEET_TIME_ZONE, Codec, Headers, Layout, cell_at, col_letters,
     dashboard_requests, format_requests, quote_tab,
 )
-from .models import Activity, Lead, activity_not_in, canonical_lead_changes
+from .lease import LEASE_SETTLE, LeaseWrite, SheetLease, lease_tab_request
 from .outbox import Op, Outbox
-from .sql_store import SqlStore, _decode, _encode, activity_t
-from .tabs import ACTIVITY, CONFIG_TABS, LEADS, SETTINGS, TABS, snake
+from .rows import LeadRows, digest_of
 
 log = logging.getLogger("leadrouter.sheets")
 
 LAYOUT = "sheets_layout"
 CONFIG_VERSION = "sheets_config_version"
 DIGESTS = "sheets_digests"  # {tab: digest of the rows last copied from the sheet}
-MIRRORED = "sheets_activity_mirrored"
-UNCERTAIN = "sheets_activity_uncertain"
-IMPORTED = "sheets_activity_imported"  # [[first, last], ...] journal rows copied from the sheet: not mirrored back
 REFRESHED_AT = "sheets_refreshed_at"
 APPLIED = "sheets_applied_epoch"  # the newest read of the sheet copied into the replica
 DRAIN_LEASE = "sheets_drain_lease"  # wall-clock expiry: one drainer at a time across processes
-LEAD_COUNTER = "lead_counter"  # SqlStore.next_lead_id's counter
 LEASE_SECONDS = 120.0
-MIRROR_BATCH = 500
 STALE_SECONDS = 300
 FRESH_HEADERS_SECONDS = 5.0
 HOT_BUDGET = 0.8  # seconds the form's request may spend on the sheet, retry included
@@ -82,82 +79,6 @@ UNCERTAIN_GRACE = 60.0  # an append that may have landed is sent again only from
 WEB_REFRESH_SECONDS = 60.0  # a process whose journal nobody refreshes reads the sheet itself this often
 METADATA_SECONDS = 600.0  # the spreadsheet's time zone and tabs are re-read this often
 METADATA_AT = "sheets_metadata_at"  # when (store clock) they were last read
-LEASE_SETTLE = 2.0  # between writing a claim on the tick lease and reading who won
-HISTORY = 5  # earlier Leads header rows remembered, to recognise rows written under them
-IDENTITY = ("received_at", "first_name", "last_name", "email", "phone", "zip", "insurance_type", "assigned_to")
-SERVICE_ID = re.compile(r"^L-(\d+)$")
-
-
-@dataclass
-class Layout:
-    """Where things are in the spreadsheet, as of the last read."""
-    time_zone: str
-    sheet_ids: dict[str, int]
-    headers: dict[str, Headers] = field(default_factory=dict)
-    leads_history: list[tuple[str, ...]] = field(default_factory=list)  # earlier Leads header rows, newest first
-
-    @property
-    def codec(self) -> Codec:
-        return Codec(self.time_zone)
-
-    def positions(self, tab_name: str) -> dict[str, int]:
-        headers = self.headers.get(tab_name)
-        return headers.positions(TABS[tab_name]) if headers else {}
-
-    def see_headers(self, tab_name: str, headers: Headers) -> None:
-        old = self.headers.get(tab_name)
-        if tab_name == LEADS.name and old is not None and old.cells != headers.cells and old.cells:
-            self.leads_history = ([old.cells] + [h for h in self.leads_history if h != old.cells])[:HISTORY]
-        self.headers[tab_name] = headers
-
-    def dumps(self) -> str:
-        return json.dumps({"tz": self.time_zone, "sheets": self.sheet_ids,
-                           "headers": {t: list(h.cells) for t, h in self.headers.items()},
-                           "history": [list(h) for h in self.leads_history]})
-
-    @classmethod
-    def loads(cls, text: str) -> "Layout":
-        data = json.loads(text)
-        return cls(data["tz"], data["sheets"], {t: Headers.of(h) for t, h in data.get("headers", {}).items()},
-                   [tuple(h) for h in data.get("history", [])])
-
-
-def _digest(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, default=str, sort_keys=True).encode()).hexdigest()
-
-
-def _lead_number(lead_id: str) -> int:
-    digits = re.sub(r"\D", "", lead_id)
-    return int(digits) if digits else 0
-
-
-def _cell(row: list[Any], i: int | None) -> Any:
-    return row[i] if i is not None and i < len(row) else ""
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Two cell values read back from the sheet (numbers compared as numbers)."""
-    if isinstance(a, (int, float)) and not isinstance(a, bool) and isinstance(b, (int, float)):
-        return abs(float(a) - float(b)) < 1e-6
-    return str(a if a is not None else "").strip() == str(b if b is not None else "").strip()
-
-
-def _norm_cell(value: Any) -> Any:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return round(float(value), 6)
-    return "" if value is None else str(value)
-
-
-@dataclass
-class _TickLease:
-    """What this process knows of the tick lease in the sheet."""
-    holder: str = ""
-    until: datetime | None = None
-    seen_at: float = 0.0  # time.monotonic() of the read it comes from
-    mine: str = ""  # the holder this process confirmed (a worker's name), and until when
-    mine_until: datetime | None = None
-    pending_until: datetime | None = None  # a claim or renewal on its way to the sheet
-    standby_logged: str = ""
 
 
 class GSheetsStore(Store):
@@ -172,16 +93,17 @@ class GSheetsStore(Store):
         self.clock = clock or SystemClock()  # for the grace period of uncertain appends, the metadata re-read
         self.uncertain_grace = uncertain_grace
         self.web_refresh_seconds = web_refresh_seconds
-        self.lease_settle = lease_settle
         self._local = threading.local()
         self._config: tuple[tuple[str, str], AgencyConfig] | None = None
         self._checked = False
         self._headers_read_at = 0.0  # time.monotonic() of the last read of every header row
         self._refreshing = threading.Lock()  # one refresh at a time in this process
         self._saved_layout: str | None = None
-        self._misplaced: dict[str, int] = {}  # lead id -> row written under an old header layout
         self._warned: set[str] = set()  # log lines said once per process
-        self._lease = _TickLease()
+        self.rows = LeadRows(journal, self.outbox, self._warn_once)
+        self.activity_mirror = ActivityMirror(journal, api)
+        self.lease = SheetLease(api, read=self._read_with_lease, take_over=self._take_over,
+                                save_layout=self._save_layout, forget_layout=self._forget_layout, settle=lease_settle)
         self._background: threading.Thread | None = None
         self._background_at = 0.0  # when (store clock) this process last read the sheet on its own
         self._freshness_checked_at = 0.0
@@ -269,7 +191,7 @@ class GSheetsStore(Store):
         else:
             layout.sheet_ids[LEASE_TAB] = max(used | {0}) + 1
             used.add(layout.sheet_ids[LEASE_TAB])
-            requests.append(self._lease_tab_request(layout.sheet_ids[LEASE_TAB]))
+            requests.append(lease_tab_request(layout.sheet_ids[LEASE_TAB]))
         requests += dashboard_requests(sheets.get(DASHBOARD_TAB), max(used | {0}) + 1,
                                        {t: list(h.cells) for t, h in layout.headers.items()})
         self.api.batch_update(requests, idempotent=False)
@@ -304,7 +226,7 @@ class GSheetsStore(Store):
                 continue
             values = []
             for row in rows[1:]:
-                raw = _cell(row, i)
+                raw = cell_at(row, i)
                 if isinstance(raw, (int, float)) and not isinstance(raw, bool):
                     values.append({"userEnteredValue": {"numberValue": new.serial(old.from_cell("datetime", raw))}})
                 elif raw in ("", None):
@@ -324,18 +246,13 @@ class GSheetsStore(Store):
         requests = []
         for col in missing:
             i = after.index(col)
-            values = [codec.cell_data(col.kind, known.get(str(_cell(row, key)).strip(), {}).get(col.key))
+            values = [codec.cell_data(col.kind, known.get(str(cell_at(row, key)).strip(), {}).get(col.key))
                       for row in rows[1:]]
             if any(values):
                 requests.append({"updateCells": {"start": {"sheetId": sheet_id, "rowIndex": 1, "columnIndex": i},
                                                  "rows": [{"values": [v]} for v in values],
                                                  "fields": "userEnteredValue"}})
         return requests
-
-    @staticmethod
-    def _lease_tab_request(sheet_id: int) -> dict[str, Any]:
-        return {"addSheet": {"properties": {"sheetId": sheet_id, "title": LEASE_TAB, "hidden": True,
-                                            "gridProperties": {"rowCount": 2, "columnCount": 3}}}}
 
     def refresh(self, attempts: int | None = None) -> bool:
         """One read of every tab, then the queued writes. False when the sheet was unreachable."""
@@ -346,7 +263,7 @@ class GSheetsStore(Store):
         with self._refreshing:
             return self._refresh(attempts)
 
-    def _refresh(self, attempts: int | None, lease: tuple[str, datetime, float, bool] | None = None) -> bool:
+    def _refresh(self, attempts: int | None, lease: LeaseWrite | None = None) -> bool:
         epoch = self.outbox.begin_epoch()
         try:
             layout = self._layout() or self._load_layout()
@@ -364,8 +281,7 @@ class GSheetsStore(Store):
                 blocks = self.api.batch_get(ranges, attempts=attempts)
             except SheetsUnavailable as exc:
                 if exc.code == 400:  # a tab was renamed or deleted: learn the tabs again next time
-                    self.local.set_state(LAYOUT, "")
-                    self._saved_layout = ""
+                    self._forget_layout()
                 raise
         except SheetsUnavailable as exc:
             log.warning("sheet unreachable; working from the local copy (%s)", exc)
@@ -378,14 +294,14 @@ class GSheetsStore(Store):
         self._save_layout(layout)
         self._apply_snapshot(snapshot, layout, epoch)
         self.local.set_state(REFRESHED_AT, str(time.time()))
-        extra = self._lease_requests(lease, lease_rows, layout) if lease else []
+        extra = self.lease.requests(lease, lease_rows, layout) if lease else []
         if self._take_drain_lease():
             try:
                 self._drain(snapshot, layout, read_at, extra)
             finally:
                 self.local.set_state(DRAIN_LEASE, "0")
         elif extra:
-            self._write_lease(extra)
+            self.lease.write(extra)
         return True
 
     def _reread_metadata(self, layout: Layout) -> None:
@@ -445,9 +361,7 @@ class GSheetsStore(Store):
             if spec.config:
                 self._bump_config()
             if tab == ACTIVITY.name:  # the tab now holds exactly the journal's rows
-                with self.local._conn() as conn:
-                    last = conn.execute(select(func.max(activity_t.c.row_id))).scalar()
-                self.local.set_state(MIRRORED, str(last or 0))
+                self.activity_mirror.all_sent()
 
     # ---- leads ----------------------------------------------------------------------------
     def add_lead(self, lead: Lead) -> None:
@@ -520,7 +434,7 @@ class GSheetsStore(Store):
         self.local.set_state(name, value)
 
     def next_lead_id(self) -> str:
-        return self.local.next_lead_id()  # never below an ID in the sheet: see _rebuild_leads
+        return self.local.next_lead_id()  # never below an ID in the sheet: see LeadRows.rebuild
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
@@ -569,7 +483,7 @@ class GSheetsStore(Store):
         if thread is not None:
             thread.join(timeout)
 
-    # ---- the tick lease across hosts -------------------------------------------------------------
+    # ---- the tick lease across hosts (gsheets/lease.py) ------------------------------------------
     def hold_worker_lease(self, holder: str, now: datetime, seconds: float) -> bool:
         """Only one worker ticks per spreadsheet, wherever it runs: the lease is in a hidden tab.
 
@@ -581,155 +495,29 @@ class GSheetsStore(Store):
         read, the holder carries on until its lease runs out; the others stand by, reading the
         sheet only every half lease.
         """
-        state = self._lease
         self._local.tick_read = None
         self._worker = True  # a worker reads the sheet with its ticks (or as a standby): see _keep_fresh
-        if state.mine != holder and state.holder not in ("", holder) and state.until and state.until > now \
-                and time.monotonic() - state.seen_at < seconds / 2:
-            return False  # standing by; the next look at the sheet is not due yet
-        with self._refreshing:
-            ok = self._refresh(None, lease=(holder, now, seconds, False))
-        if not ok:
-            self._local.tick_read = False  # the tick carries on from the local copy without a second try
-            return state.mine == holder and state.mine_until is not None and state.mine_until > now
-        live = state.until is not None and state.until > now
-        if state.mine == holder and state.holder == holder and live:
-            self._local.tick_read = True  # run_tick's refresh() is this read
-            return True
-        if state.holder not in ("", holder) and live:
-            if state.standby_logged != state.holder:
-                state.standby_logged = state.holder
-                log.warning("standing by: worker %s holds the tick lease in the spreadsheet until %s; this "
-                            "worker takes over when it stops (one worker per spreadsheet: docs/google-sheets.md)",
-                            state.holder, state.until.isoformat(timespec="seconds"))
-            return False
-        return self._confirm_claim(holder, now)
-
-    def _confirm_claim(self, holder: str, now: datetime) -> bool:
-        """After a claim: let a rival's claim land, read the cell again, and if we won, copy the
-        earlier holder's Activity rows into the journal before ticking."""
-        self.api.sleep(self.lease_settle)
-        try:
-            current, until = self._parse_lease(self.api.get(LEASE_RANGE))
-        except SheetsUnavailable as exc:
-            log.warning("could not confirm the tick lease (%s); trying again next tick", exc)
-            return False
-        state = self._lease
-        state.holder, state.until, state.seen_at = current, until, time.monotonic()
-        if current != holder or until is None or until <= now:
-            return False
-        layout = self._layout()
-        try:
-            copied = self._import_activity(layout) if layout is not None else 0
-        except SheetsUnavailable as exc:
-            log.warning("could not read the Activity tab before taking over (%s); trying again next tick", exc)
-            return False
-        state.mine, state.mine_until, state.standby_logged = holder, until, ""
-        log.info("this worker (%s) holds the tick lease in the spreadsheet until %s%s", holder,
-                 until.isoformat(timespec="seconds"),
-                 f"; {copied} Activity row(s) of an earlier worker copied into the journal" if copied else "")
-        self._local.tick_read = True
-        return True
+        held, self._local.tick_read = self.lease.hold(holder, now, seconds)
+        return held
 
     def drop_worker_lease(self, holder: str, now: datetime) -> None:
         """A worker that stops writes what it owes the sheet (its last Activity rows) and lets go."""
-        if holder not in (self._lease.mine, self._lease.holder):
-            return
+        self.lease.drop(holder, now)
+
+    def _read_with_lease(self, lease: LeaseWrite) -> bool:
+        """The tick's one read, its batched write carrying the lease cell (for the SheetLease)."""
         with self._refreshing:
-            self._refresh(None, lease=(holder, now, 0.0, True))
-        if self._lease.mine == holder:
-            self._lease.mine, self._lease.mine_until = "", None
+            return self._refresh(None, lease=lease)
 
-    @staticmethod
-    def _parse_lease(rows: list[list[Any]] | None) -> tuple[str, datetime | None]:
-        row = rows[0] if rows else []
-        holder = str(_cell(row, 1)).strip()
-        return holder, cells.parse_datetime(str(_cell(row, 2)).strip()) if holder else None
+    def _take_over(self) -> int:
+        """The lease is ours: the Activity rows an earlier holder wrote, copied into the journal."""
+        layout = self._layout()
+        return self.activity_mirror.copy_from_sheet(layout) if layout is not None else 0
 
-    def _lease_requests(self, lease: tuple[str, datetime, float, bool], rows: list[list[Any]] | None,
-                        layout: Layout) -> list[dict[str, Any]]:
-        """The lease cell write this refresh carries: a claim, a renewal, a release, or nothing."""
-        holder, now, seconds, leaving = lease
-        current, until = self._parse_lease(rows)
-        state = self._lease
-        state.holder, state.until, state.seen_at, state.pending_until = current, until, time.monotonic(), None
-        if leaving:
-            if current != holder:
-                return []
-            state.holder, state.until = "", None
-            return self._lease_cells(layout, "", None)
-        live = until is not None and until > now
-        if current not in ("", holder) and live:
-            if state.mine == holder:
-                log.warning("the tick lease in the spreadsheet now names %s; this worker stands by", current)
-                state.mine, state.mine_until = "", None
-            return []
-        if current == holder and live:
-            if state.mine != holder or until - now > timedelta(seconds=seconds / 2):
-                return []  # our claim, still to be confirmed; or no renewal due yet
-            state.mine_until = until  # until the renewal lands, the expiry in the sheet holds
-        state.pending_until = now + timedelta(seconds=seconds)  # a renewal, or a claim on a free lease
-        return self._lease_cells(layout, holder, state.pending_until)
-
-    def _lease_cells(self, layout: Layout, holder: str, until: datetime | None) -> list[dict[str, Any]]:
-        requests = []
-        if LEASE_TAB not in layout.sheet_ids:  # a sheet set up before the lease existed
-            layout.sheet_ids[LEASE_TAB] = max(layout.sheet_ids.values(), default=0) + 1
-            requests.append(self._lease_tab_request(layout.sheet_ids[LEASE_TAB]))
-            self._save_layout(layout)
-        values = [LEASE_LABEL, holder, until.isoformat() if until else ""]
-        requests.append({"updateCells": {"start": {"sheetId": layout.sheet_ids[LEASE_TAB], "rowIndex": 0,
-                                                   "columnIndex": 0},
-                                         "rows": [{"values": [{"userEnteredValue": {"stringValue": v}} if v else {}
-                                                              for v in values]}],
-                                         "fields": "userEnteredValue"}})
-        return requests
-
-    def _lease_written(self) -> None:
-        state = self._lease
-        if state.pending_until is not None and state.mine and state.holder == state.mine:
-            state.mine_until = state.pending_until  # a renewal landed
-        state.pending_until = None
-
-    def _write_lease(self, requests: list[dict[str, Any]]) -> None:
-        """The lease cell alone (when no drain runs in this process to carry it)."""
-        try:
-            self.api.batch_update(requests, idempotent=True)
-        except SheetsUnavailable as exc:
-            log.warning("could not write the tick lease (%s)", exc)
-            if exc.code == 400:
-                self.local.set_state(LAYOUT, "")
-                self._saved_layout = ""
-            return
-        self._lease_written()
-
-    def _import_activity(self, layout: Layout) -> int:
-        """Keyed and reassignment rows of the Activity tab this journal lacks (another host's)."""
-        if ACTIVITY.name not in layout.sheet_ids or not layout.positions(ACTIVITY.name):
-            return 0
-        rows = self.api.get(quote_tab(ACTIVITY.name))
-        positions, codec = layout.positions(ACTIVITY.name), layout.codec
-        found = []
-        for row in rows[1:]:
-            record = codec.record(ACTIVITY, positions, row)
-            if not str(record.get("key") or "").strip() and record.get("event") not in REASSIGNMENT_EVENTS:
-                continue
-            try:
-                found.append(Activity.from_row(record))
-            except ValidationError:
-                continue
-        if not found:
-            return 0
-        with self.local.exclusive(), self.local._conn() as conn:
-            new = activity_not_in(self.local.activity(), found)
-            if not new:
-                return 0
-            first = (conn.execute(select(func.max(activity_t.c.row_id))).scalar() or 0) + 1
-            conn.execute(insert(activity_t), [_encode(ACTIVITY, e.to_row()) for e in new])
-            last = conn.execute(select(func.max(activity_t.c.row_id))).scalar()
-            ranges = json.loads(self.local.get_state(IMPORTED) or "[]") + [[first, last]]
-            self.local.set_state(IMPORTED, json.dumps(ranges))
-        return len(new)
+    def _forget_layout(self) -> None:
+        """A tab was renamed or deleted (a 400): learn the tabs again at the next refresh."""
+        self.local.set_state(LAYOUT, "")
+        self._saved_layout = ""
 
     # ---- reading the sheet into the replica ----------------------------------------------------
     def _layout(self) -> Layout | None:
@@ -813,7 +601,7 @@ class GSheetsStore(Store):
                 positions = layout.positions(tab.name)
                 records = [codec.record(tab, positions, row) for row in snapshot[tab.name][1:]]
                 records = [r for r in records if any(not cells.is_blank(v) for v in r.values())]
-                digest = _digest(records)
+                digest = digest_of(records)
                 if digests.get(tab.name) != digest:
                     self.local.replace_rows(tab.name, records)
                     digests[tab.name] = digest
@@ -821,92 +609,9 @@ class GSheetsStore(Store):
             if changed:
                 self._bump_config()
             if LEADS.name in snapshot:
-                self._rebuild_leads(snapshot[LEADS.name], layout, codec, epoch, digests)
+                self.rows.rebuild(snapshot[LEADS.name], layout, codec, epoch, digests)
             if digests != before:
                 self.local.set_state(DIGESTS, json.dumps(digests))
-
-    def _rebuild_leads(self, rows: list[list[Any]], layout: Layout, codec: Codec, epoch: int,
-                       digests: dict[str, str]) -> None:
-        positions = layout.positions(LEADS.name)
-        if "lead_id" not in positions:
-            log.error("the Leads tab has no 'Lead ID' column; run `leadrouter init` to restore it")
-            return
-        overlay = self.outbox.overlay(epoch)
-        digest = _digest([rows, [(op.id, op.state) for op in overlay], layout.leads_history])
-        if digests.get(LEADS.name) == digest:
-            return
-        existing = {lead.lead_id: lead for lead in self.local.leads()}
-        misplaced = self._find_misplaced(rows, positions, layout, codec, existing, overlay)
-        absent = [c.key for c in LEADS.columns if c.key not in positions]
-        if absent:
-            self._warn_once(f"absent:{','.join(absent)}", "Leads tab: no %s column (renamed or deleted?); the "
-                            "service keeps its own copy of it. `leadrouter init` adds it back",
-                            ", ".join(repr(LEADS.column(k).header) for k in absent))
-        leads: dict[str, Lead] = {lead_id: existing[lead_id] for lead_id in misplaced}
-        for r, row in enumerate(rows[1:], start=1):
-            if r in misplaced.values():
-                continue
-            record = codec.record(LEADS, positions, row)
-            lead_id = str(record.get("lead_id") or "").strip()
-            if not lead_id or lead_id in leads:
-                continue
-            record["lead_id"] = lead_id
-            known = existing.get(lead_id)
-            if known is not None and absent:  # a column the sheet lacks keeps the journal's values
-                ours = known.to_row()
-                record.update({k: ours.get(k) for k in absent})
-            try:
-                leads[lead_id] = _keep_exact_times(Lead.from_row(record), known, codec)
-            except ValidationError as exc:
-                log.warning("lead %s: unreadable row in the sheet (%s); keeping the last good copy",
-                            lead_id, exc.errors()[0].get("loc"))
-                if known is not None:
-                    leads[lead_id] = known
-        for op in overlay:  # writes the snapshot may not show yet
-            if op.kind == "append" and op.lead_id not in leads:
-                leads[op.lead_id] = existing.get(op.lead_id) or Lead.from_row(op.payload)
-            elif op.kind == "update" and op.lead_id in leads:
-                changes = {k: cells.parse(LEADS.column(k).kind, v) for k, v in op.payload.items()}
-                leads[op.lead_id] = leads[op.lead_id].model_copy(update=changes)
-        ordered = sorted(leads.values(), key=lambda lead: (lead.received_at, _lead_number(lead.lead_id)))
-        self.local.replace_rows(LEADS.name, [lead.to_row() for lead in ordered])
-        top = max((int(m.group(1)) for m in (SERVICE_ID.match(i) for i in leads) if m), default=0)
-        if top > int(self.local.get_state(LEAD_COUNTER) or 1000):  # e.g. a new journal on a new machine
-            self.local.set_state(LEAD_COUNTER, str(top))
-        digests[LEADS.name] = digest
-
-    def _find_misplaced(self, rows: list[list[Any]], positions: dict[str, int], layout: Layout, codec: Codec,
-                        existing: dict[str, Lead], overlay: list[Op]) -> dict[str, int]:
-        """Rows appended just as someone moved the columns: written under an earlier header row.
-
-        A lead of ours missing from the Lead ID column was either deleted by a person (then it
-        stays deleted) or appended under yesterday's headers. Such a row holds no known Lead ID
-        in today's Lead ID column, and read under one of the header rows we wrote with lately it
-        carries the lead's ID and at least three more of its fields as the journal has them. Only
-        then is it rewritten under today's headers by the next drain: a row with another known
-        Lead ID is never touched (people type IDs anywhere, e.g. in a 'Duplicate Of' column).
-        """
-        key = positions["lead_id"]
-        pending = {op.lead_id for op in overlay if op.kind == "append"}
-        in_column = {str(_cell(row, key)).strip() for row in rows[1:]}
-        missing = {lead_id for lead_id in existing if lead_id not in in_column and lead_id not in pending}
-        found: dict[str, int] = {}
-        if missing and layout.leads_history:
-            known = set(existing) | pending
-            earlier = [Headers(h).positions(LEADS) for h in layout.leads_history]
-            for r, row in enumerate(rows[1:], start=1):
-                if str(_cell(row, key)).strip() in known:
-                    continue
-                for old in earlier:
-                    lead_id = str(_cell(row, old.get("lead_id"))).strip()
-                    if lead_id in missing and lead_id not in found and \
-                            _fields_match(row, old, existing[lead_id], codec) >= 3:
-                        found[lead_id] = r
-                        break
-        self._misplaced = dict(found)
-        if found:
-            log.warning("%d lead row(s) were written while columns moved; rewriting them", len(found))
-        return found
 
     # ---- writing queued work -----------------------------------------------------------------
     def _lead_row(self, op: Op) -> Lead:
@@ -970,7 +675,7 @@ class GSheetsStore(Store):
             if op.lead_id in held:
                 later.append(op)  # its row may yet appear: apply the change to it then
                 continue
-            if op.lead_id in appending or op.lead_id in self._misplaced:
+            if op.lead_id in appending or op.lead_id in self.rows.misplaced:
                 updates.append(op)  # the appended or rewritten row already carries the change
                 continue
             row = rows_by_id.get(op.lead_id)
@@ -987,7 +692,7 @@ class GSheetsStore(Store):
         if waiting:
             log.info("%d lead(s) whose append timed out are looked for again before they are re-sent", len(waiting))
         requests: list[dict[str, Any]] = []
-        misplaced = {lead_id: r for lead_id, r in self._misplaced.items() if self.local.get_lead(lead_id)}
+        misplaced = {lead_id: r for lead_id, r in self.rows.misplaced.items() if self.local.get_lead(lead_id)}
         for lead_id, r in misplaced.items():
             row = lead_rows[r] if r < len(lead_rows) else []
             width = max(max(positions.values()) + 1, len(row))
@@ -1004,7 +709,7 @@ class GSheetsStore(Store):
             requests.append({"updateCells": {"start": {"sheetId": layout.sheet_ids[LEADS.name], "rowIndex": r,
                                                        "columnIndex": c},
                                              "rows": [{"values": [data]}], "fields": "userEnteredValue"}})
-        mirror = self._activity_batch(layout)
+        mirror = self.activity_mirror.batch(layout)
         if mirror:
             a_pos = layout.positions(ACTIVITY.name)
             width = max(a_pos.values()) + 1
@@ -1013,7 +718,7 @@ class GSheetsStore(Store):
                                                       for _, event in mirror]}})
         requests += extra or []
         # last, bottom-up, so that no row index above (all from this same read) moves
-        requests += self._repeat_deletions(lead_rows, rows_by_id, repeats, positions, layout)
+        requests += self.rows.repeat_deletions(lead_rows, rows_by_id, repeats, positions, layout)
         self.outbox.done(landed, note="found in the sheet")
         if gone:
             log.warning("%d update(s) skipped: their lead rows were deleted from the sheet", len(gone))
@@ -1027,41 +732,16 @@ class GSheetsStore(Store):
             log.warning("sheet write failed; %d write(s) stay queued: %s", len(to_append) + len(updates), exc)
             self.outbox.release(to_append + updates, uncertain_at=self._now() if exc.in_flight else None)
             if exc.code == 400:  # e.g. a tab was deleted: learn the tabs again at the next refresh
-                self.local.set_state(LAYOUT, "")
-                self._saved_layout = ""
+                self._forget_layout()
             if mirror and exc.uncertain:
-                self.local.set_state(UNCERTAIN, f"{mirror[0][0]}:{mirror[-1][0]}")
+                self.activity_mirror.lost(mirror)
             return
         self.outbox.done(to_append + updates)
-        self._misplaced = {}
+        self.rows.misplaced = {}
         if extra:
-            self._lease_written()
+            self.lease.written()
         if mirror:
-            self.local.set_state(MIRRORED, str(mirror[-1][0]))
-
-    def _repeat_deletions(self, rows: list[list[Any]], first_row: dict[str, int], repeats: list[tuple[str, int]],
-                          positions: dict[str, int], layout: Layout) -> list[dict[str, Any]]:
-        """A Lead ID in a second row (an append that landed twice, a pasted copy): the later copy
-        is deleted when it is the same lead and holds nothing of people's that the first lacks."""
-        ours = {i for k, i in positions.items() if LEADS.column(k).editor == "service"}
-        doomed = []
-        for lead_id, r in repeats:
-            first, later = rows[first_row[lead_id]], rows[r]
-            same_lead = all(_same(_cell(first, positions.get(k)), _cell(later, positions.get(k)))
-                            for k in ("received_at", "email", "phone") if k in positions)
-            peoples = all(_cell(later, i) in ("", None) or _same(_cell(later, i), _cell(first, i))
-                          for i in range(len(later)) if i not in ours)
-            if same_lead and peoples:
-                doomed.append(r)
-            else:
-                self._warn_once(f"repeat:{lead_id}:{r}", "Leads tab: %s is in rows %d and %d with different details; "
-                                "kept both (delete the wrong one; two web hosts with separate journals?)",
-                                lead_id, first_row[lead_id] + 1, r + 1)
-        if doomed:
-            log.warning("%d repeated lead row(s) removed from the Leads tab", len(doomed))
-        sheet_id = layout.sheet_ids[LEADS.name]
-        return [{"deleteDimension": {"range": {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": r,
-                                               "endIndex": r + 1}}} for r in sorted(doomed, reverse=True)]
+            self.activity_mirror.sent(mirror[-1][0])
 
     @staticmethod
     def _cells(tab, positions: dict[str, int], width: int, codec: Codec, values: dict[str, Any]) -> dict[str, Any]:
@@ -1070,79 +750,6 @@ class GSheetsStore(Store):
             row[i] = codec.cell_data(tab.column(k).kind, values.get(k))
         return {"values": row}
 
-    def _activity_batch(self, layout: Layout) -> list[tuple[int, Activity]]:
-        """Journal rows not yet in the Activity tab. A batch whose answer was lost is looked for first."""
-        if ACTIVITY.name not in layout.sheet_ids or not layout.positions(ACTIVITY.name):
-            return []
-        uncertain = self.local.get_state(UNCERTAIN)
-        if uncertain:
-            first, last = (int(x) for x in uncertain.split(":"))
-            try:
-                landed = self._activity_landed(layout, first, last)
-            except SheetsUnavailable:
-                return []
-            if landed:
-                self.local.set_state(MIRRORED, str(last))
-            self.local.set_state(UNCERTAIN, "")
-        mirrored = int(self.local.get_state(MIRRORED) or 0)
-        imported = [r for r in json.loads(self.local.get_state(IMPORTED) or "[]") if r[1] > mirrored]
-        query = select(activity_t).where(activity_t.c.row_id > mirrored)
-        if imported:  # rows copied from the sheet are in it already
-            query = query.where(not_(or_(*[activity_t.c.row_id.between(a, b) for a, b in imported])))
-        query = query.order_by(activity_t.c.row_id).limit(MIRROR_BATCH)
-        with self.local._conn() as conn:
-            return [(r.row_id, Activity.from_row(_decode(ACTIVITY, r))) for r in conn.execute(query)]
-
-    def _activity_landed(self, layout: Layout, first: int, last: int) -> bool:
-        """Did a batch whose answer was lost reach the Activity tab? Whole rows are compared (Time
-        and Key included) and repeats counted: the tab must hold each of the batch's rows as often
-        as the journal does up to the batch's end, not merely once."""
-        codec = layout.codec
-        positions = layout.positions(ACTIVITY.name)
-
-        def as_cells(values: dict[str, Any]) -> tuple:
-            return tuple(_norm_cell(codec.to_cell(c.kind, values.get(c.key))) for c in ACTIVITY.columns
-                         if c.key in positions)
-        query = select(activity_t).where(activity_t.c.row_id <= last).order_by(activity_t.c.row_id)
-        with self.local._conn() as conn:
-            journal = [(r.row_id, as_cells(Activity.from_row(_decode(ACTIVITY, r)).to_row()))
-                       for r in conn.execute(query)]
-        rows = self.api.get(quote_tab(ACTIVITY.name))
-        in_tab = Counter(tuple(_norm_cell(_cell(row, positions[c.key])) for c in ACTIVITY.columns
-                               if c.key in positions) for row in rows[1:])
-        wanted = Counter(cells_ for _, cells_ in journal)
-        batch = {cells_ for row_id, cells_ in journal if row_id >= first}
-        return all(in_tab[cells_] >= wanted[cells_] for cells_ in batch)
-
-
-DATETIME_KEYS = [c.key for c in LEADS.columns if c.kind == "datetime"]
-
-
-def _fields_match(row: list[Any], positions: dict[str, int], lead: Lead, codec: Codec) -> int:
-    """How many of a lead's identifying fields a row holds where `positions` puts them."""
-    values = lead.to_row()
-    matches = 0
-    for k in IDENTITY:
-        expected = values.get(k)
-        if k in positions and expected not in (None, "") and \
-                _same(_cell(row, positions[k]), codec.to_cell(LEADS.column(k).kind, expected)):
-            matches += 1
-    return matches
-
-
-def _keep_exact_times(lead: Lead, known: Lead | None, codec: Codec) -> Lead:
-    """A sheet holds wall-clock times: 01:30 on the night clocks go back is ambiguous.
-
-    When the sheet shows the same wall-clock time as the copy we wrote, keep our exact value.
-    """
-    if known is None:
-        return lead
-    same = {}
-    for key in DATETIME_KEYS:
-        ours, theirs = getattr(known, key), getattr(lead, key)
-        if ours is not None and theirs is not None and ours != theirs and codec.serial(ours) == codec.serial(theirs):
-            same[key] = ours
-    return lead.model_copy(update=same) if same else lead
 
 
 def open_gsheets_store(url: str) -> GSheetsStore:
