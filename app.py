@@ -415,6 +415,7 @@ def check_command() -> None:
     problems = check_config(config) + check_delivery(
         config, email_configured=bool(current_app.config.get("SMTP_URL")),
         public_url=current_app.config.get("PUBLIC_URL", ""))
+    problems += _call_connect_problems(config)
     for p in problems:
         click.echo(f"{p.level.upper():<7} {p.tab}: {p.message}")
     errors = [p for p in problems if p.level == "error"]
@@ -746,16 +747,23 @@ def voice_caller_id(svc: Services) -> str:
 
 
 def _register_voice(svc: Services, router, twilio: list[str]) -> None:
-    from automations.notify.channels import Misconfigured
+    """Twilio Voice when its account and a number are set; else calls go to the console like every
+    unconfigured channel (the demo), and `leadrouter check` says so when Call Connect is Y."""
     from automations.notify.channels.twilio_voice import TwilioVoice
     caller_id = voice_caller_id(svc)
     if all(twilio[:2]) and caller_id:
         router.register("voice", TwilioVoice(twilio[0], twilio[1], caller_id, public_url=lambda: public_url(svc),
                                              base_url=svc.config.get("TWILIO_API", ""),
                                              timeout=_seconds(svc.config.get("TWILIO_TIMEOUT"), 10.0)))
-    else:  # calls wait (and are dropped once their offer window passes) rather than print to the console
-        router.register("voice", Misconfigured("Twilio Voice is not configured: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN "
-                                               "and a number (TWILIO_FROM_NUMBER or TWILIO_VOICE_NUMBER) are needed"))
+
+
+def _call_connect_problems(config) -> list:
+    from automations.call_connect.checks import check_call_connect
+    from automations.notify.channels.twilio_voice import TwilioVoice
+    channel_for = getattr(services().notifier, "channel_for", None)
+    voice = channel_for("voice") if channel_for else None
+    return check_call_connect(config, public_url=current_app.config.get("PUBLIC_URL", ""),
+                              voice_configured=isinstance(voice, TwilioVoice))
 
 
 def _voice_args() -> tuple[str, int] | None:

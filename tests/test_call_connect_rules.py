@@ -113,3 +113,16 @@ def test_the_monthly_report_shows_contact_attempts_in_48_hours_beside_the_guides
                             report_month(demo_store.get_lead(lead["lead_id"]).received_at, config))
     assert report.figure("contact_attempts_48h").value == 2
     assert "- Contact attempts (48 hrs): **2** (target: 6-8" in monthly_markdown(report)
+
+
+def test_check_names_what_call_connect_still_needs(demo_store, clock):
+    from app import create_app
+    from tests.speed_fixtures import set_setting
+    set_setting(demo_store, "Call Connect", "Y")
+    set_setting(demo_store, "Offer Window", "a while")
+    app = create_app({"TESTING": True, "PUBLIC_URL": "", "TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": "",
+                      "TWILIO_FROM": "", "SMTP_URL": ""}, store=demo_store, clock=clock)
+    result = app.test_cli_runner().invoke(args=["check"])
+    assert result.exit_code == 1
+    assert "Offer Window 'a while'" in result.output
+    assert "no Public URL" in result.output and "Twilio Voice is not set up" in result.output
