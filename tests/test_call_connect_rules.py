@@ -126,3 +126,32 @@ def test_check_names_what_call_connect_still_needs(demo_store, clock):
     assert result.exit_code == 1
     assert "Offer Window 'a while'" in result.output
     assert "no Public URL" in result.output and "Twilio Voice is not set up" in result.output
+
+
+def test_a_database_made_before_after_hours_calls_existed_gets_the_column_and_keeps_its_producers(tmp_path):
+    from sheets_schema.sql_store import SqlStore
+    from tests.conftest import load_demo
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = SqlStore(url)
+    load_demo(old)
+    with old.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE producers DROP COLUMN after_hours_calls")
+    old.close()
+    store = SqlStore(url)
+    store.init()
+    sarah = store.config().producer("Sarah M.")
+    assert sarah is not None and sarah.mobile == "+12015550111" and not sarah.after_hours_calls
+    store.close()
+
+
+def test_a_non_owner_who_presses_2_passes_only_their_offer_and_the_next_producer_is_rung_at_once(
+        call_app, side, twilio, demo_store, clock):
+    from automations.speed_clock.tick import run_tick
+    lead = post_lead(call_app)
+    clock.advance(minutes=2)
+    svc = call_app.extensions["leadrouter"]
+    run_tick(svc.store, svc.notifier, clock)
+    second = side.call()
+    side.press(second, side.answer(second), "2")
+    assert len(twilio.calls) == 3 and side.call()["Url"].endswith("&n=3")
+    assert demo_store.get_lead(lead["lead_id"]).assigned_to == lead["assigned_to"]
