@@ -210,3 +210,23 @@ def test_no_call_is_placed_while_call_connect_is_off(call_app, twilio, demo_stor
     set_setting(demo_store, "Call Connect", "N")
     post_lead(call_app)
     assert twilio.calls == []
+
+
+def test_an_offer_started_twice_by_two_workers_rings_the_owner_once(call_app, twilio, demo_store, clock):
+    from automations.call_connect.offers import start
+    lead = post_lead(call_app)
+    svc = call_app.extensions["leadrouter"]
+    assert start(demo_store, svc.notifier, clock, lead["lead_id"]) is False
+    assert len(twilio.calls) == 1
+    assert details(demo_store, lead["lead_id"], "call offered") and len(
+        details(demo_store, lead["lead_id"], "call offered")) == 1
+
+
+def test_no_phone_number_or_email_reaches_the_log_during_a_call(call_app, side, caplog):
+    import logging
+    caplog.set_level(logging.DEBUG)
+    post_lead(call_app)
+    call = side.call()
+    side.bridge(call, side.press(call, side.answer(call), "1"), duration=40)
+    text = caplog.text
+    assert "5550142" not in text and "maria.lopez@example.com" not in text and "5550111" not in text
