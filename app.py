@@ -81,6 +81,15 @@ class Services:
         self._pool.submit(_safe_deliver, messages, self.store, self.notifier, self.clock,
                           self.config.get("RETRY_POLICY"))
 
+    def connect_call(self, lead_id: str) -> None:
+        """Call connect (issue 15): ring the owner right after assignment, beside the minute-0 text."""
+        if self.config.get("SEND_INLINE"):
+            _safe_connect(self, lead_id)
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="send")
+        self._pool.submit(_safe_connect, self, lead_id)
+
     def close(self) -> None:
         self.drain()
         if self._store is not None:
@@ -185,6 +194,8 @@ def post_lead():
         log.warning("store unavailable and no local copy to route from; post refused with 503")
         return jsonify(errors={"store": "temporarily unavailable, please retry"}), 503
     services().dispatch(outcome.messages)
+    if not outcome.duplicate:
+        services().connect_call(outcome.lead.lead_id)
     status = 200 if outcome.duplicate else 202 if services().store.queued(outcome.lead.lead_id) else 201
     if wants_html:
         return render_template("thanks.html", agency=_agency_name(), lead=outcome.lead), status
@@ -404,6 +415,7 @@ def check_command() -> None:
     problems = check_config(config) + check_delivery(
         config, email_configured=bool(current_app.config.get("SMTP_URL")),
         public_url=current_app.config.get("PUBLIC_URL", ""))
+    problems += _call_connect_problems(config)
     for p in problems:
         click.echo(f"{p.level.upper():<7} {p.tab}: {p.message}")
     errors = [p for p in problems if p.level == "error"]
@@ -562,6 +574,7 @@ def build_notifier(svc: Services) -> Notifier:
         missing = ", ".join(n for n, v in zip(("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"), twilio)
                             if not v)
         router.register("sms", Misconfigured(f"Twilio is not fully configured: {missing} missing"))
+    _register_voice(svc, router, twilio)
     if cfg.get("SMTP_URL"):
         try:
             router.register("email", SmtpChannel.from_url(cfg["SMTP_URL"], cfg.get("SMTP_FROM", ""),
@@ -715,6 +728,101 @@ class RedactingFilter(logging.Filter):
         message = self.SECRET_PARAMS.sub(r"\1***", record.getMessage())  # e.g. /dashboard?token=...
         record.msg, record.args = redact(message), ()
         return True
+
+
+# ---- call connect (issue 15): Twilio Voice offers and the /voice/... TwiML endpoints ------------
+def _safe_connect(svc: Services, lead_id: str) -> None:
+    from automations.call_connect.offers import start
+    try:
+        start(svc.store, svc.notifier, svc.clock, lead_id, policy=svc.config.get("RETRY_POLICY"))
+    except Exception:  # noqa: BLE001 - the tick's ladder still runs; the lead is saved and texted
+        log.exception("call connect failed for %s", lead_id)
+
+
+def voice_caller_id(svc: Services) -> str:
+    """The agency's Twilio number calls show: TWILIO_VOICE_NUMBER, else TWILIO_FROM_NUMBER (a number, not MG...)."""
+    number = svc.config.get("TWILIO_VOICE_NUMBER") or os.environ.get("TWILIO_VOICE_NUMBER", "")
+    sender = svc.config.get("TWILIO_FROM", "")
+    return number or (sender if sender.startswith("+") else "")
+
+
+def _register_voice(svc: Services, router, twilio: list[str]) -> None:
+    """Twilio Voice when its account and a number are set; else calls go to the console like every
+    unconfigured channel (the demo), and `leadrouter check` says so when Call Connect is Y."""
+    from automations.notify.channels.twilio_voice import TwilioVoice
+    caller_id = voice_caller_id(svc)
+    if all(twilio[:2]) and caller_id:
+        router.register("voice", TwilioVoice(twilio[0], twilio[1], caller_id, public_url=lambda: public_url(svc),
+                                             base_url=svc.config.get("TWILIO_API", ""),
+                                             timeout=_seconds(svc.config.get("TWILIO_TIMEOUT"), 10.0)))
+
+
+def _call_connect_problems(config) -> list:
+    from automations.call_connect.checks import check_call_connect
+    from automations.notify.channels.twilio_voice import TwilioVoice
+    channel_for = getattr(services().notifier, "channel_for", None)
+    voice = channel_for("voice") if channel_for else None
+    return check_call_connect(config, public_url=current_app.config.get("PUBLIC_URL", ""),
+                              voice_configured=isinstance(voice, TwilioVoice))
+
+
+def _voice_args() -> tuple[str, int] | None:
+    lead_id = request.args.get("lead", "").strip()
+    try:
+        n = int(request.args.get("n", ""))
+    except ValueError:
+        return None
+    return (lead_id, n) if lead_id and n > 0 else None
+
+
+def _voice(prompt):
+    from automations.notify.channels.twilio_voice import voice_twiml
+    svc = services()
+    xml = voice_twiml(prompt, public_url(svc) or request.host_url, voice_caller_id(svc))
+    return xml, 200, {"Content-Type": "text/xml; charset=utf-8"}
+
+
+@web.post("/voice/offer")
+def voice_offer():
+    """Twilio fetched the offer call's instructions: the whisper and a <Gather> for 1 or 2."""
+    from automations.call_connect.offers import prompt
+    if not _twilio_request_ok():
+        return "invalid signature", 403
+    args = _voice_args()
+    if args is None:
+        return "lead and n are required", 400
+    svc = services()
+    return _voice(prompt(svc.store, svc.clock, *args, answered_by=request.form.get("AnsweredBy", "")))
+
+
+@web.post("/voice/answer")
+def voice_answer():
+    """The digit the producer pressed: 1 bridges to the lead (<Dial>), 2 passes."""
+    from automations.call_connect.offers import press
+    if not _twilio_request_ok():
+        return "invalid signature", 403
+    args = _voice_args()
+    if args is None:
+        return "lead and n are required", 400
+    svc = services()
+    pressed = press(svc.store, svc.notifier, svc.clock, *args, request.form.get("Digits", ""),
+                    policy=svc.config.get("RETRY_POLICY"))
+    svc.dispatch(pressed.messages)
+    return _voice(pressed.prompt)
+
+
+@web.post("/voice/status")
+def voice_status():
+    """Status callbacks of an offer call (leg=offer) or of the bridged call to the lead (leg=lead)."""
+    from automations.call_connect.offers import call_status
+    if not _twilio_request_ok():
+        return "invalid signature", 403
+    args = _voice_args()
+    if args is None:
+        return "lead and n are required", 400
+    svc = services()
+    call_status(svc.store, svc.clock, *args, request.args.get("leg", "offer"), request.form.to_dict())
+    return "", 204
 
 
 # ---- speed clock: tick, worker, and the scheduler inside serve ----------------------------------

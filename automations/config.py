@@ -32,6 +32,10 @@ DEFAULT_SETTINGS: dict[str, str] = {
     "Max Reassignments": "2",
     "Default Source": "Website",
     "Public URL": "",
+    "Call Connect": "N",  # issue 15: ring the owner's phone at minute 0 and bridge to the lead
+    "Offer Window": "2 minutes",
+    "Call Contact Seconds": "30",
+    "Max Offers": "3",
 }
 
 

@@ -136,6 +136,7 @@ class Producer(RowModel):
     licensed_states: list[str] = []
     push_webhook: str = ""
     backup: str = ""
+    after_hours_calls: bool | None = False
     problems: list[str] = Field(default_factory=list, exclude=True)  # cells that did not parse
 
     @field_validator("lines", "licensed_states", mode="before")

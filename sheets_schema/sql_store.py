@@ -150,11 +150,25 @@ class SqlStore(Store):
     # ---- structure ----------------------------------------------------------------
     def init(self) -> None:
         metadata.create_all(self.engine)
+        self._add_new_columns()
         with self.engine.connect() as conn:  # indexes added since a table was created
             for table in (leads_t, activity_t):
                 for index in table.indexes:
                     index.create(conn, checkfirst=True)
         self.optimize()
+
+    def _add_new_columns(self) -> None:
+        """Columns added to a tab since its table was created (e.g. Producers' After Hours Calls):
+        added empty, so a database made by an older version keeps working."""
+        from sqlalchemy import inspect
+        inspector = inspect(self.engine)
+        with self.engine.begin() as conn:
+            for table in TABLES.values():
+                have = {c["name"] for c in inspector.get_columns(table.name)}
+                for column in table.columns:
+                    if column.name not in have:
+                        kind = column.type.compile(dialect=self.engine.dialect)
+                        conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
 
     def refresh(self) -> bool:
         """Once per tick: fold the write-ahead log into the database off the request path."""

@@ -85,6 +85,7 @@ PRODUCERS = Tab("Producers", (
     _c("Licensed States", note="Two-letter states, comma separated. Blank = every state."),
     _c("Push Webhook", note="Optional Slack/Teams/ntfy URL for the 5-minute reminder."),
     _c("Backup", note="Who takes this person's leads when they are out."),
+    _c("After Hours Calls", "bool", note="Y: call connect may ring this phone outside business hours. Blank = N."),
 ), note="Everyone who can own a lead or receive alerts.", key_column="Name")
 
 TERRITORIES = Tab("Territories", (

@@ -28,6 +28,7 @@ class TwilioFake:
         self.error: tuple[int, int | None, str] | None = None  # (HTTP status, Twilio code, message)
         self.bad_auth = 0
         self.delay = 0.0  # seconds between accepting a message and answering
+        self.calls: list[dict[str, list[str]]] = []  # accepted calls' form bodies (Calls.json)
         self._lock = threading.Lock()
         fake = self
 
@@ -66,11 +67,14 @@ class TwilioFake:
         length = int(h.headers.get("Content-Length") or 0)
         form = parse_qs(h.rfile.read(length).decode("utf-8"), keep_blank_values=True)
         expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
-        if h.path != f"/2010-04-01/Accounts/{self.account_sid}/Messages.json":
+        calls = h.path == f"/2010-04-01/Accounts/{self.account_sid}/Calls.json"
+        if h.path != f"/2010-04-01/Accounts/{self.account_sid}/Messages.json" and not calls:
             return self._answer(h, 404, _error(20404, "The requested resource was not found", 404))
         if h.headers.get("Authorization") != expected:
             self.bad_auth += 1
             return self._answer(h, 401, _error(20003, "Authenticate", 401))
+        if calls:
+            return self._call(h, form)
         with self._lock:
             if self.error is not None:
                 status, code, text = self.error
@@ -92,6 +96,29 @@ class TwilioFake:
             "subresource_uris": {"media": f"/2010-04-01/Accounts/{self.account_sid}/Messages/SM{n:032x}/Media.json"},
         })
 
+    def _call(self, h: BaseHTTPRequestHandler, form: dict[str, list[str]]) -> None:
+        """POST Calls.json as Twilio checks it: To, From, and instructions (Url, Twiml or
+        ApplicationSid) are required; URLs must be absolute; callback events and AMD must be known."""
+        problem = call_problem(form)
+        if problem:
+            self.refused.append(form)
+            return self._answer(h, 400, _error(problem[0], problem[1], 400))
+        with self._lock:
+            if self.error is not None:
+                status, code, text = self.error
+                self.refused.append(form)
+                return self._answer(h, status, _error(code, text, status))
+            self.calls.append(form)
+            n = len(self.calls)
+        sid = f"CA{n:032x}"
+        self._answer(h, 201, {
+            "sid": sid, "account_sid": self.account_sid, "to": form["To"][0], "from": form["From"][0],
+            "status": "queued", "direction": "outbound-api", "api_version": "2010-04-01", "answered_by": None,
+            "date_created": "Tue, 24 Nov 2026 15:00:00 +0000", "date_updated": "Tue, 24 Nov 2026 15:00:00 +0000",
+            "start_time": None, "end_time": None, "duration": None, "price": None, "price_unit": "USD",
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Calls/{sid}.json", "subresource_uris": {},
+        })
+
     @staticmethod
     def _answer(h: BaseHTTPRequestHandler, status: int, body: dict) -> None:
         data = json.dumps(body).encode()
@@ -108,3 +135,29 @@ class TwilioFake:
 def _error(code: int | None, message: str, status: int) -> dict:
     return {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
             "status": status}
+
+
+CALL_EVENTS = {"initiated", "ringing", "answered", "completed"}
+AMD = {"Enable", "DetectMessageEnd"}
+
+
+def call_problem(form: dict[str, list[str]]) -> tuple[int, str] | None:
+    """What Twilio would refuse in a Calls.json body (code, message), or None."""
+    one = lambda name: (form.get(name) or [""])[0]  # noqa: E731
+    if not one("To"):
+        return 21201, "No 'To' number is specified"
+    if not one("From"):
+        return 21213, "No 'From' number is specified"
+    if not (one("Url") or one("Twiml") or one("ApplicationSid")):
+        return 21205, "Url parameter is required"
+    for name in ("Url", "StatusCallback"):
+        if one(name) and not one(name).startswith(("http://", "https://")):
+            return 21205, f"{name} is not a valid URL: {one(name)}"
+    if one("Method") not in ("", "GET", "POST") or one("StatusCallbackMethod") not in ("", "GET", "POST"):
+        return 21207, "Method must be GET or POST"
+    unknown = set(form.get("StatusCallbackEvent", [])) - CALL_EVENTS
+    if unknown:
+        return 21626, f"Invalid StatusCallbackEvent: {', '.join(sorted(unknown))}"
+    if one("MachineDetection") and one("MachineDetection") not in AMD:
+        return 21626, "MachineDetection must be Enable or DetectMessageEnd"
+    return None

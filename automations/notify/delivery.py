@@ -170,6 +170,10 @@ def _retry_one(entry: Pending, store: Store, notifier: Notifier, clock: Clock, c
     seq = entry.seq + 1
     key = f"{message.key}#{seq}"
     nxt = entry.model_copy(update={"seq": seq})
+    expired = _expired(message, now)
+    if expired:
+        _close(store, message, now, "dropped", expired, key)
+        return "dropped"
     if entry.state == "sending" and message.recipient == "lead":
         _close(store, message, now, "unknown", "interrupted while sending; outcome unknown, so not sent again "
                "to a lead", key)
@@ -296,6 +300,19 @@ def _close(store: Store, message: Message, now: datetime, event: str, why: str, 
     with store.exclusive():
         if store.claim(_row(message, now, event, f"{message.template} to {_who(message)}: {why}", claim_key)):
             outbox.release(store, message.key)
+
+
+def _expired(message: Message, now: datetime) -> str:
+    """Why a message that is only useful for a while (a call-connect offer: extra["useful_until"])
+    must not go any more ('' while it still may)."""
+    until = message.extra.get("useful_until", "")
+    try:
+        moment = datetime.fromisoformat(until) if until else None
+    except ValueError:
+        return ""
+    if moment is None or now < moment:
+        return ""
+    return f"not sent: it was useful only until {moment.isoformat(timespec='seconds')} (its offer window passed)"
 
 
 def _stopped(message: Message, store: Store) -> str:

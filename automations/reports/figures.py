@@ -36,6 +36,7 @@ TARGETS: dict[str, Target] = {
     "contacted_5_pct": Target(">80%", lambda v: v > 0.80),
     "contacted_30_pct": Target(">95%", lambda v: v > 0.95),
     "never_contacted": Target("0", lambda v: v == 0),
+    "contact_attempts_48h": Target("6-8 (the guide's best; good 4-6)", lambda v: v >= 6),
     "lead_to_quote": Target(">70%", lambda v: v > 0.70),
     "quote_to_bind": Target(">25%", lambda v: v > 0.25),
     "lead_to_bind": Target(">18%", lambda v: v > 0.18),

@@ -11,6 +11,8 @@ Definitions (so that a hand count agrees with the report):
   divided by leads/binds; ROI = (commission - cost) / cost;
 - reassignments = Activity events starting with "reassign"; escalations to the manager =
   Activity events starting with "manager", both timed in the month;
+- contact attempts (48 hrs) = call connect's "call attempt" rows (one per bridged call to the lead)
+  within 48 hours of arrival, per lead of the month;
 - producers are ranked by close rate (bound / leads), then by average response time.
 A ratio with nothing to divide by is None (shown as "--"), never an error.
 """
@@ -24,7 +26,7 @@ import pandas as pd
 from sheets_schema.models import Activity, Lead
 
 from automations.config import AgencyConfig
-from automations.events import MANAGER_ALERT, REASSIGNED
+from automations.events import CALL_ATTEMPT, MANAGER_ALERT, REASSIGNED
 from automations.ports import Message, Store
 from .figures import PRODUCER_COLUMNS, SOURCE_COLUMNS, Figure, MonthlyReport
 from .frames import (
@@ -117,8 +119,8 @@ def monthly_report(leads: Iterable[Lead], activity: Iterable[Activity], config: 
                    month: Month) -> MonthlyReport:
     """The guide's "Lead Distribution Monthly Report" for one month."""
     df = _month_leads(leads, config, month)
-    events = activity_frame(activity, config.settings.tz)
-    events = events[month.contains(events["time"])]
+    every_event = activity_frame(activity, config.settings.tz)
+    events = every_event[month.contains(every_event["time"])]
     n = len(df)
     reached = contacted(df)
     minutes = df["response_minutes"]
@@ -133,6 +135,7 @@ def monthly_report(leads: Iterable[Lead], activity: Iterable[Activity], config: 
             Figure("contacted_30_pct", "Leads contacted <30 min", ratio(int((reached & (minutes < 30)).sum()), n),
                    "pct"),
             Figure("never_contacted", "Leads never contacted", int((~reached).sum())),
+            Figure("contact_attempts_48h", "Contact attempts (48 hrs)", attempts_48h(df, every_event)),
         ],
         "Distribution": [
             Figure("reassignments", "Reassignments due to slow response",
@@ -155,6 +158,18 @@ def monthly_report(leads: Iterable[Lead], activity: Iterable[Activity], config: 
                          by_source=_counts(df["source"], UNSOURCED, "source"),
                          by_line=_counts(df["line"], NO_LINE, "line"),
                          producers=producer_table(df, config), sources=sources)
+
+
+def attempts_48h(df: pd.DataFrame, events: pd.DataFrame) -> float | None:
+    """Mean bridged calls per lead within 48 hours of its arrival (call connect's "call attempt"
+    rows, one per call placed to the lead), over the month's leads; None without leads."""
+    if df.empty:
+        return None
+    calls = events[events["event"].str.lower() == CALL_ATTEMPT][["lead_id", "time"]]
+    joined = calls.merge(df[["lead_id", "received_at"]], on="lead_id")
+    within = joined[(joined["time"] >= joined["received_at"])
+                    & (joined["time"] - joined["received_at"] <= pd.Timedelta(hours=48))]
+    return round(len(within) / len(df), 1)
 
 
 def _opt(value: Any) -> float | None:

@@ -33,6 +33,7 @@ from sheets_schema import cells
 from sheets_schema.models import Activity, Lead
 
 from .actions import Action, Journal, untouched
+from automations.call_connect.offers import advance as advance_call_offers
 from automations.events import MANAGER_ALERT, REASSIGNED
 from .business_hours import BusinessHours
 from automations.clock import Clock
@@ -154,11 +155,19 @@ class Tick:
             self.report.done.append(f"monthly report {month} emailed to the managers")
         return sent
 
+    def handle_call_offers(self) -> None:
+        """Call connect: offers whose window passed (or that were passed or unanswered) move on."""
+        try:
+            self.report.done.extend(advance_call_offers(self.store, self.notifier, self.clock, self.config))
+        except Exception as exc:  # noqa: BLE001 - the ladder below still runs
+            self.record_error("", "call-connect", exc)
+
     def run(self) -> TickReport:
         started = timer.perf_counter()
         self.handle_settings_problems()
         retried = retry_due(self.store, self.notifier, self.clock, self.config)  # deferred and failed sends
         self.report.done.extend(f"outbox: {n} {outcome}" for outcome, n in sorted(retried.items()))
+        self.handle_call_offers()
         self.handle_monthly_report()
         leads = self.store.watched_leads(self.now)
         journals = {lead_id: Journal.from_rows(rows) for lead_id, rows in
