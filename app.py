@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException
 from automations.checks import check_config
 from automations.clock import Clock, SystemClock
 from automations.contact import redact
+from automations.one_line import escape_breaks
 from automations.notify.channels.console import ConsoleNotifier
 from automations.notify.channels.twilio import TwilioSms, signature_valid, twiml_reply
 from automations.errors import InvalidLead, StoreUnavailable
@@ -184,14 +185,21 @@ def post_lead():
     except StoreUnavailable:
         log.warning("store unavailable and no local copy to route from; post refused with 503")
         return jsonify(errors={"store": "temporarily unavailable, please retry"}), 503
-    services().dispatch(outcome.messages)
+    try:  # stored: from here on the post is answered as stored, whatever happens to the sending
+        services().dispatch(outcome.messages)
+    except Exception:  # noqa: BLE001 - e.g. the pool is shut down (a deploy); the tick sends them
+        log.exception("lead %s stored; its minute-0 messages wait for the tick", outcome.lead.lead_id)
     status = 200 if outcome.duplicate else 202 if services().store.queued(outcome.lead.lead_id) else 201
     if wants_html:
         return render_template("thanks.html", agency=_agency_name(), lead=outcome.lead), status
-    return jsonify(_answer(outcome)), status
+    return jsonify(_answer(outcome, public=not vendor)), status
 
 
-def _answer(outcome: Outcome) -> dict[str, Any]:
+def _answer(outcome: Outcome, public: bool = False) -> dict[str, Any]:
+    """A new lead's owner and reason; a public duplicate learns only that it is one (no owner, no
+    Status: anyone can type someone else's phone number), a vendor's keyed duplicate everything."""
+    if outcome.duplicate and public:
+        return {"lead_id": outcome.lead.lead_id, "duplicate": True}
     body = {"lead_id": outcome.lead.lead_id, "assigned_to": outcome.lead.assigned_to,
             "routing_reason": outcome.lead.routing_reason, "status": outcome.lead.status}
     if outcome.duplicate:
@@ -712,6 +720,8 @@ class RedactingFilter(logging.Filter):
     SECRET_PARAMS = re.compile(r"((?:token|api_key|key)=)[^&\s\"]+")
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):  # our format strings may span lines; the values put in them may not
+            record.args = tuple(escape_breaks(a) if isinstance(a, str) else a for a in record.args)
         message = self.SECRET_PARAMS.sub(r"\1***", record.getMessage())  # e.g. /dashboard?token=...
         record.msg, record.args = redact(message), ()
         return True

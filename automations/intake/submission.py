@@ -19,7 +19,7 @@ from automations.notify.delivery import compose, new_lead_messages
 from automations.ports import Message, Store
 from automations.routing import decide, needs_history
 from automations.routing.round_robin import POINTER
-from .sources import attribute
+from .sources import UNMATCHED, attribute, attribute_lead
 
 STATE_KEYS = (POINTER,)
 RESUBMISSION_NOTE = 4_000  # one resubmission's share of Notes
@@ -67,14 +67,16 @@ def submit_lead(payload: Any, store: Store, clock: Clock, *, source: str = "",
 
 
 def build_lead(form: LeadForm, lead_id: str, now, config: AgencyConfig, vendor_source: str = "") -> Lead:
-    source_name, source = attribute(vendor_source or form.source_hint, config)
+    found = attribute_lead(form.source_hint, config, vendor=vendor_source)
+    notes = form.notes
+    if found.source == UNMATCHED:  # the raw answer stays with the lead (How Heard, once that column exists)
+        notes = cap_notes("\n".join(filter(None, [f"How heard: {form.source_hint}", notes])))
     return Lead(
         lead_id=lead_id, received_at=now, first_name=form.first_name, last_name=form.last_name, email=form.email,
         phone=form.phone, zip=form.zip, county=form.county, state=form.state, time_zone=form.time_zone,
         insurance_type=form.insurance_type, line=form.line, current_carrier=form.current_carrier,
-        policy_expiration=form.policy_expiration, source=source_name,
-        priority="High" if source and source.is_high_priority else "Normal",
-        status="New", consent=form.consent, notes=form.notes,
+        policy_expiration=form.policy_expiration, source=found.source, priority=found.priority,
+        status="New", consent=form.consent, notes=notes,
     )
 
 
@@ -83,15 +85,17 @@ def _attach_duplicate(existing: Lead, form: LeadForm, store: Store, config: Agen
     """A resubmission stays with its lead and its owner, whatever its Status; someone hears about it.
 
     What the new submission says that the lead does not (another line, a carrier, a new email)
-    is added to the lead's Notes, so nothing the person typed is lost. The owner is told, or
+    is appended to the lead's Notes, marked unverified (whoever knows a phone number can post it),
+    so nothing the person typed is lost and nothing replaces what the lead said first. The owner is told, or
     the managers when the owner has left, is inactive or is out: a Bound client asking again
     is a cross-sell, a Lost one a second chance.
     """
-    source_name, _ = attribute(vendor_source or form.source_hint, config)
+    source_name, _ = attribute(form.source_hint, config, vendor=vendor_source)
     news = _resubmitted(existing, form, source_name)
     if news:
         stamp = now.astimezone(config.settings.tz).strftime("%Y-%m-%d %H:%M")
-        entry = cap_notes(f"Submitted again {stamp}: " + "; ".join(f"{k} {v}" for k, v in news.items()),
+        entry = cap_notes(f"Submitted again {stamp} (unverified: anyone who knows the phone or email can post): "
+                          + "; ".join(f"{k} {v}" for k, v in news.items()),
                           RESUBMISSION_NOTE)
         notes = cap_notes("\n".join(filter(None, [existing.notes, entry])), MAX_NOTES_WITH_RESUBMISSIONS)
         store.update_lead(existing.lead_id, {"notes": notes})
