@@ -32,6 +32,11 @@ DEFAULT_SETTINGS: dict[str, str] = {
     "Max Reassignments": "2",
     "Default Source": "Website",
     "Public URL": "",
+    # issue 14: abuse limits (automations/rate_limits.py reads them)
+    "Form Posts Per Minute": "20",
+    "Form Posts Per Contact Per Hour": "5",
+    "Vendor Posts Per Minute": "300",
+    "Lead Texts Per Hour Per Source": "60",
 }
 
 

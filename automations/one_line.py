@@ -9,14 +9,13 @@ from __future__ import annotations
 import re
 
 _BREAKS = re.compile(r"[\r\n\t\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]+")
-_SPACES = re.compile(r" {2,}")
 
 
 def one_line(text: str) -> str:
-    """`text` with every line break or tab turned into one space (runs of them into one)."""
+    """`text` with every run of line breaks or tabs turned into one space, and no surrounding space."""
     if not text:
         return text
-    return _SPACES.sub(" ", _BREAKS.sub(" ", text)).strip()
+    return _BREAKS.sub(" ", text).strip()
 
 
 def escape_breaks(text: str) -> str:

@@ -7,8 +7,8 @@ messages to send. Sending is the caller's job, right after this returns.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Callable
 
 from sheets_schema.models import Activity, Lead
 
@@ -22,6 +22,7 @@ from automations.routing.round_robin import POINTER
 from .sources import UNMATCHED, attribute, attribute_lead
 
 STATE_KEYS = (POINTER,)
+DUPLICATE_NOTICE_EVERY = timedelta(hours=1)  # the owner hears of resubmissions of one lead at most this often
 RESUBMISSION_NOTE = 4_000  # one resubmission's share of Notes
 # A lead's Notes after resubmissions: room for several under the 50,000-character Sheets cell.
 MAX_NOTES_WITH_RESUBMISSIONS = 2 * MAX_NOTES
@@ -35,14 +36,17 @@ class Outcome:
 
 
 def submit_lead(payload: Any, store: Store, clock: Clock, *, source: str = "",
-                config: AgencyConfig | None = None) -> Outcome:
+                config: AgencyConfig | None = None, admit: Callable[[LeadForm], None] | None = None) -> Outcome:
     """Validate, dedupe, route and persist one submission. Raises InvalidLead / Honeypot.
 
     `source` is the vendor named by an API key; only posts without one (the public form)
-    are subject to the honeypot.
+    are subject to the honeypot. `admit` sees the valid form before anything is stored and
+    may refuse it by raising (a rate limit per phone or email).
     """
     config = config or store.config()
     form = parse_submission(payload, config, public=not source)
+    if admit is not None:
+        admit(form)
     now = clock.now()
     with store.exclusive():
         window = timedelta(days=config.settings.duplicate_window_days)
@@ -108,10 +112,26 @@ def _attach_duplicate(existing: Lead, form: LeadForm, store: Store, config: Agen
     available = owner is not None and owner.is_active and not owner.is_out(now.astimezone(config.settings.tz).date())
     managers = [m for m in config.managers if m.is_active]
     recipients = [owner] if available or (owner and not managers) else managers
+    if _told_within_the_hour(store, existing.lead_id, now):  # a flood of resubmissions texts nobody
+        return Outcome(existing, duplicate=True)
     key = f"{existing.lead_id}/duplicate-{now.strftime('%Y%m%dT%H%M%S%f')}"
     messages = [m for to in recipients
                 for m in compose(key, "producer_duplicate", existing, config, to_producer=to, owner=owner or to)]
     return Outcome(existing, duplicate=True, messages=messages)
+
+
+def _told_within_the_hour(store: Store, lead_id: str, now) -> bool:
+    """True when the owner heard of a resubmission of this lead less than DUPLICATE_NOTICE_EVERY ago;
+    otherwise records that they hear of this one. Call inside store.exclusive()."""
+    name = f"duplicate_told:{lead_id}"
+    last = store.get_state(name)
+    try:
+        if last and now - datetime.fromisoformat(last) < DUPLICATE_NOTICE_EVERY:
+            return True
+    except ValueError:
+        pass
+    store.set_state(name, now.isoformat())
+    return False
 
 
 def _resubmitted(existing: Lead, form: LeadForm, source_name: str) -> dict[str, str]:
