@@ -162,6 +162,13 @@ def healthz():
     return jsonify(status="ok")
 
 
+@web.get("/openapi.json")
+def openapi_json():
+    """The HTTP API as OpenAPI 3.1 (openapi_spec.py)."""
+    from openapi_spec import spec
+    return jsonify(spec(public_url(services())))
+
+
 @web.app_context_processor
 def _captcha_widget() -> dict[str, Any]:
     return {"captcha": services().captcha}
