@@ -105,6 +105,10 @@ class Store(ABC):
     def exclusive(self) -> AbstractContextManager[None]:
         """One writer at a time across threads and processes (routing + persisting a lead)."""
 
+    # Every process (web workers, the worker, other hosts) claims in this one journal, so a claim
+    # decides who sends. False for a store that keeps a journal per host (Google Sheets).
+    shared_journal: bool = True
+
     # ---- template methods with plain defaults ------------------------------------
     def config(self) -> AgencyConfig:
         """The config tabs as one snapshot; re-read only when `config_version` says they changed."""
