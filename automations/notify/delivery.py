@@ -198,6 +198,8 @@ def _retry_one(entry: Pending, store: Store, notifier: Notifier, clock: Clock, c
             _defer(message, store, now, capped, lead, config, key,
                    nxt.model_copy(update={"state": "deferred", "due": capped}), why="source's hourly cap")
             return "deferred"
+    if entry.state == "sending" and _found_at_provider(entry, store, notifier, clock, key):
+        return "sent"
     note = " (again: the earlier try was interrupted)" if entry.state == "sending" else ""
     result = _attempt(message, store, notifier, clock, policy, key,
                       nxt.model_copy(update={"state": "sending", "due": now + policy.lease}), note)
@@ -287,6 +289,21 @@ def _unknown(message: Message, store: Store, clock: Clock, claim_key: str, exc: 
         outbox.release(store, message.key)
     log.warning("send outcome unknown: %s", detail)
     return Delivery(message, False, detail)
+
+
+def _found_at_provider(entry: Pending, store: Store, notifier: Notifier, clock: Clock, claim_key: str) -> bool:
+    """An interrupted send the provider says it took (Twilio's message lookup): recorded as sent, not
+    sent again. Channels that cannot tell leave it to be sent again (a producer's at most twice)."""
+    finder = getattr(notifier, "find_sent", None)
+    sid = finder(entry.msg, entry.created) if finder else None
+    if not sid:
+        return False
+    message = entry.msg
+    with store.exclusive():
+        if store.claim(_row(message, clock.now(), "sent", f"{message.template} to {_who(message)} id {sid} "
+                            "(interrupted; the provider had taken it)", claim_key + "|sent")):
+            outbox.release(store, message.key)
+    return True
 
 
 def _capped(lead: Lead, message: Message, store: Store, notifier: Notifier, clock: Clock, config: AgencyConfig,
