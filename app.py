@@ -302,7 +302,7 @@ def _payload() -> Any:
             raise InvalidLead({"body": str(exc)}, status=400) from None
         return unbracket(pairs)
     if mimetype == "multipart/form-data":
-        pairs = list(request.form.items(multi=True))
+        pairs = [(k, v if isinstance(v, str) else "") for k, v in request.form.items(multi=True)]
         bad = next((k for k, v in pairs if "\ufffd" in v or "\ufffd" in k), None)
         if bad is not None:
             raise InvalidLead({bad: "not valid UTF-8"}, status=400)

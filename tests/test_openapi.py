@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from app import create_app
 from sheets_schema.sql_store import SqlStore
 from tests.conftest import lead_payload, load_demo
+from tests.speed_fixtures import set_setting
 
 
 @pytest.fixture
@@ -35,7 +36,10 @@ CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.cont
 
 @pytest.mark.parametrize("path, method", [("/leads", "POST"), ("/healthz", "GET"), ("/webhooks/twilio", "POST"),
                                           ("/webhooks/twilio/status", "POST"), ("/openapi.json", "GET")])
-def test_every_answer_is_one_the_document_describes(api_schema, path, method):
+def test_every_answer_is_one_the_document_describes(api_app, api_schema, path, method):
+    store = api_app.extensions["leadrouter"].store
+    for name in ("Form Posts Per Minute", "Form Posts Per Contact Per Hour"):  # same input, same answer (429 is
+        set_setting(store, name, "off")  # checked below), or hypothesis calls a replay flaky
     operation = api_schema[path][method]
 
     @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
