@@ -21,14 +21,18 @@ from flask import Blueprint, Flask, current_app, jsonify, render_template, reque
 from flask.cli import with_appcontext
 from werkzeug.exceptions import HTTPException
 
+from automations.abuse_checks import check_abuse
 from automations.checks import check_config
 from automations.clock import Clock, SystemClock
 from automations.contact import redact
+from automations.one_line import escape_breaks
 from automations.notify.channels.console import ConsoleNotifier
 from automations.notify.channels.twilio import TwilioSms, signature_valid, twiml_reply
 from automations.errors import InvalidLead, StoreUnavailable
 from automations.intake.payload import unbracket
+from automations.intake.captcha import Captcha, without_tokens
 from automations.intake.validation import Honeypot
+from automations.rate_limits import client_limits, contact_limits, over_limit
 from automations.intake.submission import Outcome, submit_lead
 from automations.notify.delivery import deliver_all
 from automations.notify.unsubscribe import unsubscribe_link, unsubscribed_lead
@@ -55,6 +59,7 @@ class Services:
         self._notifier = notifier
         self.clock: Clock = clock or SystemClock()
         self._pool: ThreadPoolExecutor | None = None
+        self.captcha = Captcha.from_env(os.environ) if "CAPTCHA" not in app.config else app.config["CAPTCHA"]
 
     @property
     def notifier(self) -> Notifier:
@@ -127,6 +132,10 @@ def create_app(config: dict[str, Any] | None = None, *, store: Store | None = No
     if config:
         app.config.update(config)
     app.extensions["leadrouter"] = Services(app, store, notifier, clock)
+    proxies = int(_seconds(app.config.get("TRUSTED_PROXIES", os.environ.get("LEADROUTER_TRUSTED_PROXIES")), 0))
+    if proxies:  # only then is X-Forwarded-For the client's address (else anyone could pick theirs)
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     _logging()  # here too: gunicorn builds the app without our CLI, and its logs must be masked as well
     app.register_blueprint(web)
     for command in COMMANDS:
@@ -162,6 +171,18 @@ def healthz():
     return jsonify(status="ok")
 
 
+@web.get("/openapi.json")
+def openapi_json():
+    """The HTTP API as OpenAPI 3.1 (openapi_spec.py)."""
+    from openapi_spec import spec
+    return jsonify(spec(public_url(services())))
+
+
+@web.app_context_processor
+def _captcha_widget() -> dict[str, Any]:
+    return {"captcha": services().captcha}
+
+
 @web.get("/")
 def form_page():
     return render_template("form.html", agency=_agency_name(), errors={}, values={})
@@ -177,10 +198,23 @@ def _agency_name() -> str:
 @web.post("/leads")
 def post_lead():
     wants_html = request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+    svc = services()
     try:
         vendor = _vendor()
+        config = svc.store.config()
+        refused = _over_limit(client_limits(config.settings, _client_ip(), vendor))
+        if refused is not None:
+            return refused
         payload = _payload()
-        outcome = submit_lead(payload, services().store, services().clock, source=vendor)
+        captcha = svc.captcha
+        if captcha is not None and not vendor:
+            problem = captcha.problem(payload, _client_ip())
+            if problem:
+                raise InvalidLead({"captcha": problem})
+        outcome = submit_lead(without_tokens(payload), svc.store, svc.clock, source=vendor, config=config,
+                              admit=None if vendor else _contact_limit(config))
+    except RateLimited as exc:
+        return exc.response
     except Honeypot as exc:  # masked contact details: enough to find a real person a browser's autofill dropped
         log.warning("honeypot field 'website' filled on a public post (%s); nothing stored", exc.who or "no contact")
         return (render_template("thanks.html", agency=_agency_name(), lead=None) if wants_html
@@ -193,21 +227,62 @@ def post_lead():
     except StoreUnavailable:
         log.warning("store unavailable and no local copy to route from; post refused with 503")
         return jsonify(errors={"store": "temporarily unavailable, please retry"}), 503
-    services().dispatch(outcome.messages)
-    if not outcome.duplicate:
-        services().connect_call(outcome.lead.lead_id)
+    try:  # stored: from here on the post is answered as stored, whatever happens to the sending
+        services().dispatch(outcome.messages)
+        if not outcome.duplicate:
+            services().connect_call(outcome.lead.lead_id)
+    except Exception:  # noqa: BLE001 - e.g. the pool is shut down (a deploy); the tick sends them
+        log.exception("lead %s stored; its minute-0 messages wait for the tick", outcome.lead.lead_id)
     status = 200 if outcome.duplicate else 202 if services().store.queued(outcome.lead.lead_id) else 201
     if wants_html:
         return render_template("thanks.html", agency=_agency_name(), lead=outcome.lead), status
-    return jsonify(_answer(outcome)), status
+    return jsonify(_answer(outcome, public=not vendor)), status
 
 
-def _answer(outcome: Outcome) -> dict[str, Any]:
+def _answer(outcome: Outcome, public: bool = False) -> dict[str, Any]:
+    """A new lead's owner and reason; a public duplicate learns only that it is one (no owner, no
+    Status: anyone can type someone else's phone number), a vendor's keyed duplicate everything."""
+    if outcome.duplicate and public:
+        return {"lead_id": outcome.lead.lead_id, "duplicate": True}
     body = {"lead_id": outcome.lead.lead_id, "assigned_to": outcome.lead.assigned_to,
             "routing_reason": outcome.lead.routing_reason, "status": outcome.lead.status}
     if outcome.duplicate:
         body["duplicate"] = True
     return body
+
+
+# ---- abuse limits (issue 14): per client IP, per vendor key, per phone/email -----------------
+class RateLimited(Exception):
+    """A limit refused the post after its body was read; carries the 429 to answer."""
+
+    def __init__(self, response) -> None:
+        super().__init__("rate limited")
+        self.response = response
+
+
+def _client_ip() -> str:
+    """The peer's address; behind LEADROUTER_TRUSTED_PROXIES proxies, ProxyFix has put the client's there."""
+    return request.remote_addr or "unknown"
+
+
+def _over_limit(limits):
+    """None when every limit allows this post; else the 429 answer (Retry-After; nothing is stored)."""
+    svc = services()
+    refusal = over_limit(limits, svc.store.hit, svc.clock.now())
+    if refusal is None:
+        return None
+    log.warning("429 for %s: %s", refusal.limit.key.split(":")[0], refusal.reason)
+    body = jsonify(errors={"rate_limit": refusal.reason})
+    return body, 429, {"Retry-After": str(refusal.retry_after)}
+
+
+def _contact_limit(config):
+    """The admit hook of submit_lead: public posts naming one phone or email too often are refused."""
+    def admit(form) -> None:
+        refused = _over_limit(contact_limits(config.settings, form.phone, form.email))
+        if refused is not None:
+            raise RateLimited(refused)
+    return admit
 
 
 def _vendor() -> str:
@@ -238,7 +313,7 @@ def _payload() -> Any:
             raise InvalidLead({"body": str(exc)}, status=400) from None
         return unbracket(pairs)
     if mimetype == "multipart/form-data":
-        pairs = list(request.form.items(multi=True))
+        pairs = [(k, v if isinstance(v, str) else "") for k, v in request.form.items(multi=True)]
         bad = next((k for k, v in pairs if "\ufffd" in v or "\ufffd" in k), None)
         if bad is not None:
             raise InvalidLead({bad: "not valid UTF-8"}, status=400)
@@ -315,19 +390,31 @@ def serve_command(host: str, port: int) -> None:
     _serve(current_app._get_current_object(), host, port)
 
 
-def _serve(app: Flask, host: str, port: int) -> None:
-    from werkzeug.serving import make_server
-    server = make_server(host, port, app, threaded=True)
-    click.echo(f"leadrouter listening on http://{host}:{server.port}/  (form: /, posts: /leads)")
-    speed_clock = _start_speed_clock(app)  # here, not in create_app: gunicorn's web workers never tick
+def _serve(app: Flask, host: str, port: int, speed_clock: bool = True) -> None:
+    """waitress (web_server.py: whole requests are buffered before a worker sees them), plus the
+    speed clock unless this is the Procfile's web process."""
+    from web_server import make_server
+    server = make_server(app, host, port)
+    click.echo(f"leadrouter listening on http://{host}:{server.effective_port}/  (form: /, posts: /leads)")
+    clock = _start_speed_clock(app) if speed_clock else None  # here, not in create_app: web processes never tick
     _sigterm_as_interrupt()
     try:
-        server.serve_forever()
+        server.run()  # returns on KeyboardInterrupt (Ctrl-C, or SIGTERM through _sigterm_as_interrupt)
     except KeyboardInterrupt:
         pass
     finally:
-        speed_clock.shutdown(wait=True)
+        server.close()
+        if clock is not None:
+            clock.shutdown(wait=True)
         app.extensions["leadrouter"].drain()
+
+
+@click.command("web")
+@click.option("--host", default=lambda: os.environ.get("HOST", "0.0.0.0"), show_default="0.0.0.0")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), type=int, show_default="8000")
+def web_command(host: str, port: int) -> None:
+    """The web app alone (the Procfile's web process; `leadrouter worker` runs the speed clock)."""
+    _serve(current_app._get_current_object(), host, port, speed_clock=False)
 
 
 @click.command("demo")
@@ -416,6 +503,8 @@ def check_command() -> None:
         config, email_configured=bool(current_app.config.get("SMTP_URL")),
         public_url=current_app.config.get("PUBLIC_URL", ""))
     problems += _call_connect_problems(config)
+    problems += check_abuse(config, public_url=public_url(services()), captcha=services().captcha is not None,
+                            dashboard_token=current_app.config.get("DASHBOARD_TOKEN", ""))
     for p in problems:
         click.echo(f"{p.level.upper():<7} {p.tab}: {p.message}")
     errors = [p for p in problems if p.level == "error"]
@@ -442,21 +531,74 @@ def _dashboard_view():
     return view
 
 
-def _dashboard_refusal(wants_json: bool):
-    """None when the manager token is right; else a 403 (no token configured) or 401 response."""
+DASHBOARD_COOKIE = "leadrouter_dashboard"
+NONE = "'none'"
+DASHBOARD_SESSION_SECONDS = 30 * 24 * 3600  # sign in once a month per browser
+SIGN_IN_FAILURES = 5  # wrong tokens per client address ...
+SIGN_IN_WINDOW = 900.0  # ... per 15 minutes; then 429 until the window ends
+
+
+def _token_fingerprint(token: str) -> str:
+    """What the cookie carries: changing LEADROUTER_DASHBOARD_TOKEN signs every browser out."""
+    import hashlib
+    return hashlib.sha256(("dashboard:" + token).encode()).hexdigest()[:32]
+
+
+def _session_signer():
+    from itsdangerous import URLSafeTimedSerializer
+    return URLSafeTimedSerializer(secret_key(services()), salt="leadrouter-dashboard")
+
+
+def _session_ok(expected: str) -> bool:
+    """A valid session cookie from the sign-in form (signed; it carries a fingerprint of the token, not the token)."""
+    from itsdangerous import BadSignature
+    cookie = request.cookies.get(DASHBOARD_COOKIE, "")
+    if not cookie:
+        return False
+    try:
+        value = _session_signer().loads(cookie, max_age=DASHBOARD_SESSION_SECONDS)
+    except BadSignature:
+        return False
+    return secrets.compare_digest(str(value), _token_fingerprint(expected))
+
+
+def _token_ok(presented: str, expected: str) -> bool:
+    """Compare; a wrong token counts against the client's address (see _sign_in_throttled)."""
+    if presented and secrets.compare_digest(presented.encode(), expected.encode()):
+        return True
+    services().store.hit(f"dashboard-failure:{_client_ip()}", services().clock.now(), SIGN_IN_WINDOW)
+    return False
+
+
+def _sign_in_throttled() -> int:
+    """Seconds to wait when this address has had SIGN_IN_FAILURES wrong tokens in the window; 0 otherwise.
+    While it waits even the right token is refused, or throttling would not slow a guesser down."""
+    import math
+    svc = services()
+    now = svc.clock.now()
+    hits, ends = svc.store.hit(f"dashboard-failure:{_client_ip()}", now, SIGN_IN_WINDOW, amount=0)
+    return max(1, math.ceil((ends - now).total_seconds())) if hits >= SIGN_IN_FAILURES else 0
+
+
+def _dashboard_refusal(wants_json: bool, error: str = ""):
+    """None when signed in (the session cookie, or Authorization: Bearer <token> for scripts; never a
+    token in the URL); else 403 (no token configured), 401 (with the sign-in form) or 429 (throttled)."""
     expected = current_app.config.get("DASHBOARD_TOKEN", "")
+    status, headers = 401, {"WWW-Authenticate": 'Bearer realm="dashboard"'}
     if not expected:
-        message = "The dashboard is disabled: set LEADROUTER_DASHBOARD_TOKEN to a secret and open /dashboard?token=..."
-        status = 403
+        message, status, headers = "The dashboard is disabled: set LEADROUTER_DASHBOARD_TOKEN to a long secret.", 403, {}
+    elif not error and _session_ok(expected):
+        return None
+    elif not error and (wait := _sign_in_throttled()):
+        message, status = f"Too many wrong tokens from your address; try again in {wait // 60 + 1} minutes.", 429
+        headers = {"Retry-After": str(wait)}
     else:
         auth = request.headers.get("Authorization", "")
-        presented = request.args.get("token", "") or (auth[7:].strip() if auth.lower().startswith("bearer ") else "")
-        if presented and secrets.compare_digest(presented.encode(), expected.encode()):
+        if not error and auth.lower().startswith("bearer ") and _token_ok(auth[7:].strip(), expected):
             return None
-        message, status = "A manager token is required: /dashboard?token=... or Authorization: Bearer ...", 401
+        message = error or "A manager token is required: sign in with it below."
     body = jsonify(errors={"token": message}) if wants_json else render_template(
-        "dashboard.html", agency=_agency_name(), refused=message, view=None, token="")
-    headers = {"WWW-Authenticate": 'Bearer realm="dashboard"'} if status == 401 else {}
+        "dashboard.html", agency=_agency_name(), refused=message, view=None, sign_in=status == 401)
     return body, status, headers
 
 
@@ -465,14 +607,75 @@ def dashboard_page():
     refused = _dashboard_refusal(wants_json=False)
     if refused is not None:
         return refused
-    return render_template("dashboard.html", agency=_agency_name(), view=_dashboard_view(), refused="",
-                           token=request.args.get("token", ""))
+    return render_template("dashboard.html", agency=_agency_name(), view=_dashboard_view(), refused="")
+
+
+@web.post("/dashboard/sign-in")
+def dashboard_sign_in():
+    """The sign-in form: the token once, then a signed, HttpOnly, SameSite=Strict cookie."""
+    from flask import redirect
+    expected = current_app.config.get("DASHBOARD_TOKEN", "")
+    if expected and not _sign_in_throttled():
+        if _token_ok(request.form.get("token", "").strip(), expected):
+            response = redirect("/dashboard", code=303)
+            response.set_cookie(DASHBOARD_COOKIE, _session_signer().dumps(_token_fingerprint(expected)),
+                                max_age=DASHBOARD_SESSION_SECONDS, path="/", httponly=True,
+                                samesite="Strict", secure=request.is_secure)
+            return response
+        return _dashboard_refusal(wants_json=False, error="That token is not right.")
+    return _dashboard_refusal(wants_json=False)  # throttled (429) or no token configured (403)
+
+
+@web.post("/dashboard/sign-out")
+def dashboard_sign_out():
+    from flask import redirect
+    response = redirect("/dashboard", code=303)
+    response.delete_cookie(DASHBOARD_COOKIE, path="/")
+    return response
 
 
 @web.get("/dashboard.json")
 def dashboard_json():
     refused = _dashboard_refusal(wants_json=True)
     return refused if refused is not None else jsonify(_dashboard_view().as_json())
+
+
+# ---- security headers on every HTML page (issue 14) ------------------------------------------
+@web.after_app_request
+def _security_headers(response):
+    """No caching, a CSP with a per-request script nonce, no framing (except the form, which
+    LEADROUTER_FORM_FRAME_ANCESTORS may let a site embed), no referrer to other sites."""
+    if response.mimetype != "text/html":
+        return response
+    from flask import g
+    captcha = services().captcha
+    widget = "{0.scheme}://{0.netloc}".format(urllib.parse.urlsplit(captcha.script)) if captcha else ""
+    embeddable = request.endpoint in ("web.form_page", "web.post_lead")
+    ancestors = (current_app.config.get("FORM_FRAME_ANCESTORS") or os.environ.get("LEADROUTER_FORM_FRAME_ANCESTORS")
+                 or "*") if embeddable else "'none'"
+    nonce = getattr(g, "csp_nonce", "")
+    scripts = " ".join(filter(None, ["'self'", f"'nonce-{nonce}'" if nonce else "", widget]))
+    response.headers["Content-Security-Policy"] = "; ".join([
+        "default-src 'self'", f"script-src {scripts}", "style-src 'self' 'unsafe-inline'", "img-src 'self' data:",
+        f"connect-src 'self' {widget}".strip(), f"frame-src {widget or NONE}",
+        "object-src 'none'", "base-uri 'none'", "form-action 'self'", f"frame-ancestors {ancestors}"])
+    if not embeddable:
+        response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@web.app_context_processor
+def _csp_nonce() -> dict[str, Any]:
+    from flask import g
+
+    def nonce() -> str:
+        if not getattr(g, "csp_nonce", ""):
+            g.csp_nonce = secrets.token_urlsafe(16)
+        return g.csp_nonce
+    return {"csp_nonce": nonce}
 
 
 @click.command("report")
@@ -725,6 +928,8 @@ class RedactingFilter(logging.Filter):
     SECRET_PARAMS = re.compile(r"((?:token|api_key|key)=)[^&\s\"]+")
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):  # our format strings may span lines; the values put in them may not
+            record.args = tuple(escape_breaks(a) if isinstance(a, str) else a for a in record.args)
         message = self.SECRET_PARAMS.sub(r"\1***", record.getMessage())  # e.g. /dashboard?token=...
         record.msg, record.args = redact(message), ()
         return True
@@ -890,6 +1095,7 @@ def worker_command() -> None:
 
 
 COMMANDS += [tick_command, worker_command]
+COMMANDS += [web_command]
 
 
 def _logging() -> None:

@@ -36,6 +36,11 @@ DEFAULT_SETTINGS: dict[str, str] = {
     "Offer Window": "2 minutes",
     "Call Contact Seconds": "30",
     "Max Offers": "3",
+    # issue 14: abuse limits (automations/rate_limits.py reads them)
+    "Form Posts Per Minute": "20",
+    "Form Posts Per Contact Per Hour": "5",
+    "Vendor Posts Per Minute": "300",
+    "Lead Texts Per Hour Per Source": "60",
 }
 
 

@@ -105,6 +105,10 @@ class Store(ABC):
     def exclusive(self) -> AbstractContextManager[None]:
         """One writer at a time across threads and processes (routing + persisting a lead)."""
 
+    # Every process (web workers, the worker, other hosts) claims in this one journal, so a claim
+    # decides who sends. False for a store that keeps a journal per host (Google Sheets).
+    shared_journal: bool = True
+
     # ---- template methods with plain defaults ------------------------------------
     def config(self) -> AgencyConfig:
         """The config tabs as one snapshot; re-read only when `config_version` says they changed."""
@@ -193,8 +197,31 @@ class Store(ABC):
     def drop_worker_lease(self, holder: str, now: datetime) -> None:
         """A worker that stops lets go, so another takes over at once instead of after expiry."""
 
+    def hit(self, key: str, now: datetime, seconds: float, amount: int = 1) -> tuple[int, datetime]:
+        """Count `amount` events (1; 0 to only look) against `key` in the fixed window of `seconds` holding `now`.
+
+        Returns (events in this window so far, this one included; when the window ends). Every
+        process that shares this store's state shares the count (rate limits, caps): the SQL
+        store keeps it in its database; this default keeps it in the state under exclusive().
+        """
+        start, end = fixed_window(now, seconds)
+        name = f"rate:{key}"
+        with self.exclusive():
+            stamp, _, count = (self.get_state(name) or "").partition("|")
+            hits = (int(count) if stamp == start.isoformat() and count.isdigit() else 0) + amount
+            if amount:
+                self.set_state(name, f"{start.isoformat()}|{hits}")
+        return hits, end
+
     def close(self) -> None:
         """Release connections."""
+
+
+def fixed_window(now: datetime, seconds: float) -> tuple[datetime, datetime]:
+    """The window of `seconds` (counted from the Unix epoch) that holds `now`: (start, end)."""
+    stamp = now.timestamp()
+    start = stamp - stamp % seconds
+    return (datetime.fromtimestamp(start, now.tzinfo), datetime.fromtimestamp(start + seconds, now.tzinfo))
 
 
 WATCH_DAYS = 14  # longer than any ladder (60 business minutes) and the fixed sequence (day 7)

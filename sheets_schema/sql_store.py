@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from automations.events import REASSIGNMENT_EVENTS
-from automations.ports import HISTORY_DAYS, SEQUENCE_STOPPED, WATCH_DAYS, ProducerLoad, Store
+from automations.ports import HISTORY_DAYS, SEQUENCE_STOPPED, WATCH_DAYS, ProducerLoad, Store, fixed_window
 from . import cells
 from .models import Activity, Lead, canonical_lead_changes, canonical_status
 from .tabs import ACTIVITY, LEADS, OPEN_STATUSES, TABS, Tab, snake
@@ -43,6 +43,9 @@ TABLES: dict[str, Table] = {name: _table(tab) for name, tab in TABS.items()}
 leads_t = TABLES["Leads"]
 activity_t = TABLES["Activity"]
 state_t = Table("state", metadata, SqlColumn("name", String(100), primary_key=True), SqlColumn("value", Text))
+# fixed-window counters (Store.hit): rate limits on POST /leads, the cap on texts to leads
+rate_t = Table("rate_counts", metadata, SqlColumn("key", String(400), primary_key=True),
+               SqlColumn("window_end", Float, nullable=False), SqlColumn("hits", Integer, nullable=False))
 Index("leads_lead_id", leads_t.c.lead_id, unique=True)
 Index("leads_phone", leads_t.c.phone)
 Index("leads_email", leads_t.c.email)
@@ -346,6 +349,26 @@ class SqlStore(Store):
             number = int(current or 1000) + 1
             self.set_state("lead_counter", str(number))
         return f"L-{number}"
+
+    def hit(self, key: str, now: datetime, seconds: float, amount: int = 1) -> tuple[int, datetime]:
+        """One event against `key` in its fixed window, counted in this database (every worker and host
+        that uses it shares the count); expired windows are swept now and then."""
+        start, end = fixed_window(now, seconds)
+        if not getattr(self, "_rates_ready", False):  # a database created before counters existed
+            rate_t.create(self.engine, checkfirst=True)
+            self._rates_ready = True
+        row_key, stamp = f"{key}@{int(start.timestamp())}", end.timestamp()
+        if not amount:
+            with self._conn() as conn:
+                return conn.execute(select(rate_t.c.hits).where(rate_t.c.key == row_key)).scalar() or 0, end
+        with self._tx(lock=True) as conn:
+            done = conn.execute(update(rate_t).where(rate_t.c.key == row_key).values(hits=rate_t.c.hits + amount)).rowcount
+            if not done:
+                conn.execute(insert(rate_t).values(key=row_key, window_end=stamp, hits=amount))
+                if sum(map(ord, row_key)) % 50 == 0:  # about one new window in 50 sweeps the old ones
+                    conn.execute(rate_t.delete().where(rate_t.c.window_end < now.timestamp() - 3600))
+            hits = conn.execute(select(rate_t.c.hits).where(rate_t.c.key == row_key)).scalar_one()
+        return hits, end
 
     def close(self) -> None:
         self.engine.dispose()

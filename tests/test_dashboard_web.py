@@ -22,6 +22,19 @@ def manager_app(demo_store, clock, notifier):
                       clock=clock, notifier=notifier)
 
 
+def signed_in(client):
+    """A test client that signed in once with the token (the form), as a manager's browser does."""
+    assert client.post("/dashboard/sign-in", data={"token": TOKEN}).status_code == 303
+    return client
+
+
+def sign_in(page, served: str) -> None:
+    page.goto(f"{served}/dashboard")
+    page.fill("#token", TOKEN)
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-figure=today_leads]")
+
+
 def test_without_a_configured_token_the_dashboard_says_how_to_enable_it(demo_store, clock):
     app = create_app({"TESTING": True, "DASHBOARD_TOKEN": ""}, store=demo_store, clock=clock)
     r = app.test_client().get("/dashboard?token=anything")
@@ -38,10 +51,11 @@ def test_a_missing_or_wrong_token_is_refused(manager_app, query, headers):
     assert client.get("/dashboard.json" + query, headers=headers).status_code == 401
 
 
-def test_the_token_works_as_a_query_parameter_or_a_bearer_header(manager_app):
+def test_the_token_works_through_the_sign_in_form_or_a_bearer_header_but_not_in_the_url(manager_app):
+    assert signed_in(manager_app.test_client()).get("/dashboard").status_code == 200
     client = manager_app.test_client()
-    assert client.get(f"/dashboard?token={TOKEN}").status_code == 200
     assert client.get("/dashboard", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+    assert client.get(f"/dashboard?token={TOKEN}").status_code == 401  # URLs end up in logs and histories
 
 
 def test_the_json_carries_the_same_figures_as_the_sheet_definition(manager_app):
@@ -55,7 +69,7 @@ def test_the_json_carries_the_same_figures_as_the_sheet_definition(manager_app):
 def test_lead_text_is_escaped_on_the_page(manager_app, demo_store):
     demo_store.replace_rows("Producers", demo_store.read_rows("Producers")
                             + [{"name": "<script>alert(1)</script>", "role": "Producer"}])
-    body = manager_app.test_client().get(f"/dashboard?token={TOKEN}").data
+    body = signed_in(manager_app.test_client()).get("/dashboard").data
     assert b"<script>alert(1)</script>" not in body and b"&lt;script&gt;" in body
 
 
@@ -85,8 +99,7 @@ def browser():
 
 def test_a_manager_sees_the_figures_in_a_real_browser_and_a_stranger_does_not(served, browser):
     page = browser.new_page()
-    response = page.goto(f"{served}/dashboard?token={TOKEN}")
-    assert response.status == 200
+    sign_in(page, served)
     text = page.inner_text("body")
     assert "Today's leads" in text and page.inner_text("[data-figure=today_leads]") == "9"
     assert page.inner_text("[data-figure=today_contacted_pct]") == "44%"
@@ -133,7 +146,7 @@ def _png_size(png: bytes) -> tuple[int, int]:
                          ids=["laptop", "phone"])
 def test_the_key_figures_are_on_the_first_screen_and_nothing_is_cut_off(served, browser, tmp_path, screen):
     page = browser.new_page(viewport=screen)
-    page.goto(f"{served}/dashboard?token={TOKEN}")
+    sign_in(page, served)
     png = page.screenshot(path=str(tmp_path / f"dashboard-{screen['width']}.png"))  # what the manager sees first
     assert _png_size(png) == (screen["width"], screen["height"])
     assert page.locator("#producers tr").count() == 6  # 4 producers, the CSR and the manager
@@ -147,7 +160,7 @@ def test_the_open_page_refreshes_itself_when_a_lead_arrives(served, browser, man
     manager_app.config["DASHBOARD_CACHE_SECONDS"] = 0
     page = browser.new_page()
     page.clock.install()  # the page's own 30-second refresh runs on this clock, moved by the test
-    page.goto(f"{served}/dashboard?token={TOKEN}")
+    sign_in(page, served)
     google, other, total = (page.locator("tr", has_text=label).locator(".n")
                             for label in ("Google Ads", "Other (not in Sources)", "Total"))
     assert page.inner_text("[data-figure=today_leads]") == "9"
@@ -164,9 +177,9 @@ def test_the_open_page_refreshes_itself_when_a_lead_arrives(served, browser, man
 def test_a_new_lead_shows_on_the_next_refresh(manager_app):
     from tests.conftest import lead_payload
     manager_app.config["DASHBOARD_CACHE_SECONDS"] = 0
-    client = manager_app.test_client()
-    before = client.get(f"/dashboard.json?token={TOKEN}").get_json()["figures"]["today_leads"]
+    client = signed_in(manager_app.test_client())
+    before = client.get("/dashboard.json").get_json()["figures"]["today_leads"]
     assert client.post("/leads", json=lead_payload()).status_code == 201
-    after = client.get(f"/dashboard.json?token={TOKEN}").get_json()
+    after = client.get("/dashboard.json").get_json()
     assert after["figures"]["today_leads"] == before + 1
     assert after["figures"]["today_contacted_pct"] == pytest.approx(4 / 10)

@@ -24,6 +24,8 @@ class TwilioFake:
         self.account_sid, self.auth_token = account_sid, auth_token
         self.received: list[dict[str, list[str]]] = []  # accepted messages' form bodies
         self.received_at: list[float] = []  # time.perf_counter() of each accepted message
+        self.resources: list[dict] = []  # the message resources it created, as GET Messages.json lists them
+        self.lookups = 0
         self.refused: list[dict[str, list[str]]] = []
         self.error: tuple[int, int | None, str] | None = None  # (HTTP status, Twilio code, message)
         self.bad_auth = 0
@@ -35,6 +37,9 @@ class TwilioFake:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 fake._handle(self)
+
+            def do_GET(self) -> None:  # noqa: N802
+                fake._list(self)
 
             def log_message(self, *args) -> None:
                 pass
@@ -86,7 +91,7 @@ class TwilioFake:
         if self.delay:
             time.sleep(self.delay)  # the message is taken; the answer comes late (or to nobody)
         sender = form.get("From", [""])[0]
-        self._answer(h, 201, {
+        resource = {
             "sid": f"SM{n:032x}", "account_sid": self.account_sid, "to": form["To"][0], "from": sender or None,
             "messaging_service_sid": form.get("MessagingServiceSid", [None])[0], "body": form["Body"][0],
             "status": "queued", "num_segments": "1", "direction": "outbound-api", "api_version": "2010-04-01",
@@ -94,7 +99,32 @@ class TwilioFake:
             "date_sent": None, "error_code": None, "error_message": None, "price": None, "price_unit": "USD",
             "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/SM{n:032x}.json",
             "subresource_uris": {"media": f"/2010-04-01/Accounts/{self.account_sid}/Messages/SM{n:032x}/Media.json"},
-        })
+        }
+        with self._lock:
+            self.resources.append(resource)
+        self._answer(h, 201, resource)
+
+    def _list(self, h: BaseHTTPRequestHandler) -> None:
+        """GET Messages.json: newest first, filtered by To, paged as Twilio pages (PageSize)."""
+        from urllib.parse import urlsplit
+        expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        url = urlsplit(h.path)
+        if url.path != f"/2010-04-01/Accounts/{self.account_sid}/Messages.json":
+            return self._answer(h, 404, _error(20404, "The requested resource was not found", 404))
+        if h.headers.get("Authorization") != expected:
+            self.bad_auth += 1
+            return self._answer(h, 401, _error(20003, "Authenticate", 401))
+        if self.error is not None:
+            status, code, text = self.error
+            return self._answer(h, status, _error(code, text, status))
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        size = int(query.get("PageSize", 50))
+        with self._lock:
+            self.lookups += 1
+            found = [r for r in reversed(self.resources) if "To" not in query or r["to"] == query["To"]][:size]
+        self._answer(h, 200, {"messages": found, "first_page_uri": url.path, "next_page_uri": None,
+                              "previous_page_uri": None, "page": 0, "page_size": size, "uri": h.path,
+                              "end": len(found) - 1, "start": 0})
 
     def _call(self, h: BaseHTTPRequestHandler, form: dict[str, list[str]]) -> None:
         """POST Calls.json as Twilio checks it: To, From, and instructions (Url, Twiml or

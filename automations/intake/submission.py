@@ -7,8 +7,8 @@ messages to send. Sending is the caller's job, right after this returns.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Callable
 
 from sheets_schema.models import Activity, Lead
 
@@ -19,9 +19,10 @@ from automations.notify.delivery import compose, new_lead_messages
 from automations.ports import Message, Store
 from automations.routing import decide, needs_history
 from automations.routing.round_robin import POINTER
-from .sources import attribute
+from .sources import UNMATCHED, attribute, attribute_lead
 
 STATE_KEYS = (POINTER,)
+DUPLICATE_NOTICE_EVERY = timedelta(hours=1)  # the owner hears of resubmissions of one lead at most this often
 RESUBMISSION_NOTE = 4_000  # one resubmission's share of Notes
 # A lead's Notes after resubmissions: room for several under the 50,000-character Sheets cell.
 MAX_NOTES_WITH_RESUBMISSIONS = 2 * MAX_NOTES
@@ -35,14 +36,17 @@ class Outcome:
 
 
 def submit_lead(payload: Any, store: Store, clock: Clock, *, source: str = "",
-                config: AgencyConfig | None = None) -> Outcome:
+                config: AgencyConfig | None = None, admit: Callable[[LeadForm], None] | None = None) -> Outcome:
     """Validate, dedupe, route and persist one submission. Raises InvalidLead / Honeypot.
 
     `source` is the vendor named by an API key; only posts without one (the public form)
-    are subject to the honeypot.
+    are subject to the honeypot. `admit` sees the valid form before anything is stored and
+    may refuse it by raising (a rate limit per phone or email).
     """
     config = config or store.config()
     form = parse_submission(payload, config, public=not source)
+    if admit is not None:
+        admit(form)
     now = clock.now()
     with store.exclusive():
         window = timedelta(days=config.settings.duplicate_window_days)
@@ -67,14 +71,16 @@ def submit_lead(payload: Any, store: Store, clock: Clock, *, source: str = "",
 
 
 def build_lead(form: LeadForm, lead_id: str, now, config: AgencyConfig, vendor_source: str = "") -> Lead:
-    source_name, source = attribute(vendor_source or form.source_hint, config)
+    found = attribute_lead(form.source_hint, config, vendor=vendor_source)
+    notes = form.notes
+    if found.source == UNMATCHED:  # the raw answer stays with the lead (How Heard, once that column exists)
+        notes = cap_notes("\n".join(filter(None, [f"How heard: {form.source_hint}", notes])))
     return Lead(
         lead_id=lead_id, received_at=now, first_name=form.first_name, last_name=form.last_name, email=form.email,
         phone=form.phone, zip=form.zip, county=form.county, state=form.state, time_zone=form.time_zone,
         insurance_type=form.insurance_type, line=form.line, current_carrier=form.current_carrier,
-        policy_expiration=form.policy_expiration, source=source_name,
-        priority="High" if source and source.is_high_priority else "Normal",
-        status="New", consent=form.consent, notes=form.notes,
+        policy_expiration=form.policy_expiration, source=found.source, priority=found.priority,
+        status="New", consent=form.consent, notes=notes,
     )
 
 
@@ -83,15 +89,17 @@ def _attach_duplicate(existing: Lead, form: LeadForm, store: Store, config: Agen
     """A resubmission stays with its lead and its owner, whatever its Status; someone hears about it.
 
     What the new submission says that the lead does not (another line, a carrier, a new email)
-    is added to the lead's Notes, so nothing the person typed is lost. The owner is told, or
+    is appended to the lead's Notes, marked unverified (whoever knows a phone number can post it),
+    so nothing the person typed is lost and nothing replaces what the lead said first. The owner is told, or
     the managers when the owner has left, is inactive or is out: a Bound client asking again
     is a cross-sell, a Lost one a second chance.
     """
-    source_name, _ = attribute(vendor_source or form.source_hint, config)
+    source_name, _ = attribute(form.source_hint, config, vendor=vendor_source)
     news = _resubmitted(existing, form, source_name)
     if news:
         stamp = now.astimezone(config.settings.tz).strftime("%Y-%m-%d %H:%M")
-        entry = cap_notes(f"Submitted again {stamp}: " + "; ".join(f"{k} {v}" for k, v in news.items()),
+        entry = cap_notes(f"Submitted again {stamp} (unverified: anyone who knows the phone or email can post): "
+                          + "; ".join(f"{k} {v}" for k, v in news.items()),
                           RESUBMISSION_NOTE)
         notes = cap_notes("\n".join(filter(None, [existing.notes, entry])), MAX_NOTES_WITH_RESUBMISSIONS)
         store.update_lead(existing.lead_id, {"notes": notes})
@@ -104,10 +112,26 @@ def _attach_duplicate(existing: Lead, form: LeadForm, store: Store, config: Agen
     available = owner is not None and owner.is_active and not owner.is_out(now.astimezone(config.settings.tz).date())
     managers = [m for m in config.managers if m.is_active]
     recipients = [owner] if available or (owner and not managers) else managers
+    if _told_within_the_hour(store, existing.lead_id, now):  # a flood of resubmissions texts nobody
+        return Outcome(existing, duplicate=True)
     key = f"{existing.lead_id}/duplicate-{now.strftime('%Y%m%dT%H%M%S%f')}"
     messages = [m for to in recipients
                 for m in compose(key, "producer_duplicate", existing, config, to_producer=to, owner=owner or to)]
     return Outcome(existing, duplicate=True, messages=messages)
+
+
+def _told_within_the_hour(store: Store, lead_id: str, now) -> bool:
+    """True when the owner heard of a resubmission of this lead less than DUPLICATE_NOTICE_EVERY ago;
+    otherwise records that they hear of this one. Call inside store.exclusive()."""
+    name = f"duplicate_told:{lead_id}"
+    last = store.get_state(name)
+    try:
+        if last and now - datetime.fromisoformat(last) < DUPLICATE_NOTICE_EVERY:
+            return True
+    except ValueError:
+        pass
+    store.set_state(name, now.isoformat())
+    return False
 
 
 def _resubmitted(existing: Lead, form: LeadForm, source_name: str) -> dict[str, str]:

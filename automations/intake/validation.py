@@ -16,6 +16,7 @@ from pydantic import BaseModel, EmailStr, TypeAdapter, ValidationError
 from automations.config import AgencyConfig
 from automations.contact import lookup_zip, mask, normalize_phone
 from automations.errors import InvalidLead
+from automations.one_line import one_line
 from .payload import flatten, map_fields
 
 REQUIRED = ("first_name", "last_name", "email", "phone", "zip", "insurance_type")
@@ -74,7 +75,7 @@ def parse_submission(payload: Any, config: AgencyConfig, *, public: bool = True)
         raise Honeypot(" ".join(mask(fields[k]) for k in ("email", "phone") if fields.get(k)))
     if website:
         fields["notes"] = "\n".join(filter(None, [fields.get("notes", ""), f"website: {website}"]))
-    fields = {k: _CONTROL.sub("", v).strip() for k, v in fields.items()}
+    fields = {k: _CONTROL.sub("", v if k == "notes" else one_line(v)).strip() for k, v in fields.items()}
     single_name = _split_full_name(fields)
 
     if not any(fields.get(k) for k in ("first_name", "last_name", "email", "phone")):

@@ -31,6 +31,7 @@ from .outbox import Pending, RetryPolicy
 from automations.ports import Message, Notifier, Store
 from .quiet_hours import lead_zone, next_text_time
 from .templates import channel_of, placeholders, render
+from .text_cap import cap_alerts, capped_until
 
 log = logging.getLogger("leadrouter.notify")
 DEFAULT_POLICY = RetryPolicy()
@@ -139,6 +140,10 @@ def deliver(message: Message, store: Store, notifier: Notifier, clock: Clock, *,
             if allowed > now:
                 return _defer(message, store, now, allowed, lead, config, message.key,
                               Pending.of(message, state="deferred", due=allowed, created=now))
+            capped = _capped(lead, message, store, notifier, clock, config, policy)
+            if capped is not None:
+                return _defer(message, store, now, capped, lead, config, message.key,
+                              Pending.of(message, state="deferred", due=capped, created=now), why="source's hourly cap")
     return _attempt(message, store, notifier, clock, policy, message.key,
                     Pending.of(message, state="sending", due=now + policy.lease, created=now))
 
@@ -192,6 +197,13 @@ def _retry_one(entry: Pending, store: Store, notifier: Notifier, clock: Clock, c
             _defer(message, store, now, allowed, lead, config, key, nxt.model_copy(update={"state": "deferred",
                                                                                         "due": allowed}))
             return "deferred"
+        capped = _capped(lead, message, store, notifier, clock, config, policy)
+        if capped is not None:
+            _defer(message, store, now, capped, lead, config, key,
+                   nxt.model_copy(update={"state": "deferred", "due": capped}), why="source's hourly cap")
+            return "deferred"
+    if entry.state == "sending" and _found_at_provider(entry, store, notifier, clock, key):
+        return "sent"
     note = " (again: the earlier try was interrupted)" if entry.state == "sending" else ""
     result = _attempt(message, store, notifier, clock, policy, key,
                       nxt.model_copy(update={"state": "sending", "due": now + policy.lease}), note)
@@ -283,11 +295,36 @@ def _unknown(message: Message, store: Store, clock: Clock, claim_key: str, exc: 
     return Delivery(message, False, detail)
 
 
+def _found_at_provider(entry: Pending, store: Store, notifier: Notifier, clock: Clock, claim_key: str) -> bool:
+    """An interrupted send the provider says it took (Twilio's message lookup): recorded as sent, not
+    sent again. Channels that cannot tell leave it to be sent again (a producer's at most twice)."""
+    finder = getattr(notifier, "find_sent", None)
+    sid = finder(entry.msg, entry.created) if finder else None
+    if not sid:
+        return False
+    message = entry.msg
+    with store.exclusive():
+        if store.claim(_row(message, clock.now(), "sent", f"{message.template} to {_who(message)} id {sid} "
+                            "(interrupted; the provider had taken it)", claim_key + "|sent")):
+            outbox.release(store, message.key)
+    return True
+
+
+def _capped(lead: Lead, message: Message, store: Store, notifier: Notifier, clock: Clock, config: AgencyConfig,
+            policy: RetryPolicy) -> datetime | None:
+    """When the lead's source is over its hourly cap of texts: until when (and the managers are told)."""
+    ends = capped_until(store, lead, clock.now(), config)
+    if ends is not None:
+        log.warning("texts to leads from %s over the hourly cap; held until %s", lead.source, ends.isoformat())
+        deliver_all(cap_alerts(lead, config, ends), store, notifier, clock, policy=policy)
+    return ends
+
+
 def _defer(message: Message, store: Store, now: datetime, allowed: datetime, lead: Lead, config: AgencyConfig,
-           claim_key: str, entry: Pending) -> Delivery:
+           claim_key: str, entry: Pending, why: str = "quiet hours") -> Delivery:
     zone = lead_zone(lead, config.settings)
     local = allowed.astimezone(zone)
-    detail = (f"until {local:%Y-%m-%d %H:%M} {local.tzname()} ({zone.key}, quiet hours): "
+    detail = (f"until {local:%Y-%m-%d %H:%M} {local.tzname()} ({zone.key}, {why}): "
               f"{message.template} to {_who(message)}")
     with store.exclusive():
         if not store.claim(_row(message, now, "deferred", detail, claim_key)):

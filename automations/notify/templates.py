@@ -13,6 +13,7 @@ import re
 from sheets_schema.models import Lead, Producer, Template
 
 from automations.config import AgencyConfig
+from automations.one_line import one_line
 
 # Anything in brackets on one line counts, so "[First Name]" or "[Lead ID]" is caught and
 # reported instead of going out literally.
@@ -55,7 +56,7 @@ def placeholders(lead: Lead, owner: Producer | None, config: AgencyConfig, **ext
         "Reason": lead.routing_reason,
     }
     values.update({k: str(v) for k, v in extra.items()})
-    return values
+    return {k: one_line(v) for k, v in values.items()}  # a value never adds a line to a text
 
 
 def render(text: str, values: dict[str, str]) -> str:

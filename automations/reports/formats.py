@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from html import escape
 from typing import Any
 
@@ -17,6 +18,8 @@ import pandas as pd
 from openpyxl.utils import get_column_letter
 
 from sheets_schema.cells import neutralize
+
+from automations.one_line import one_line
 
 from .figures import PRODUCER_COLUMNS, SOURCE_COLUMNS, Figure, MonthlyReport
 from .frames import Month
@@ -54,19 +57,39 @@ def show(value: Any, kind: str = "count") -> str:
     return f"{value:,}" if isinstance(value, int) else f"{value:g}"
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+
+
+def md_text(text: Any) -> str:
+    """Text from the public (a source, a name) as literal Markdown: one line, no links, no emphasis,
+    no HTML, no table cell breakouts."""
+    plain = one_line(str(text))
+    plain = plain.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", plain)
+
+
 def _md_table(headers: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines += ["| " + " | ".join(cell.replace("|", "/") for cell in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
 
 
+TEXT_COLUMNS = ("source", "producer", "line")
+
+
 def _cells(frame: pd.DataFrame, columns: dict[str, str], kinds: dict[str, str]) -> list[list[str]]:
-    return [[show(_plain(row[c]), kinds.get(c, "count")) if c not in ("source", "producer", "line")
+    return [[show(_plain(row[c]), kinds.get(c, "count")) if c not in TEXT_COLUMNS
              else str(row[c]) for c in columns] for _, row in frame.iterrows()]
 
 
+def _md_cells(frame: pd.DataFrame, columns: dict[str, str], kinds: dict[str, str]) -> list[list[str]]:
+    text = [i for i, c in enumerate(columns) if c in TEXT_COLUMNS]
+    return [[md_text(cell) if i in text else cell for i, cell in enumerate(row)]
+            for row in _cells(frame, columns, kinds)]
+
+
 def _frame_md(frame: pd.DataFrame, columns: dict[str, str], kinds: dict[str, str]) -> str:
-    return _md_table(list(columns.values()), _cells(frame, columns, kinds))
+    return _md_table(list(columns.values()), _md_cells(frame, columns, kinds))
 
 
 def _frame_html(frame: pd.DataFrame, columns: dict[str, str], kinds: dict[str, str]) -> str:
@@ -88,7 +111,7 @@ def _plain(value: Any) -> Any:
 
 
 def sources_markdown(frame: pd.DataFrame, month: Month, agency: str = "") -> str:
-    title = f"# Lead source report - {month}" + (f" - {agency}" if agency else "")
+    title = f"# Lead source report - {month}" + (f" - {md_text(agency)}" if agency else "")
     return f"{title}\n\n{_frame_md(frame, SOURCE_COLUMNS, SOURCE_KINDS)}\n"
 
 
@@ -118,7 +141,7 @@ def _title(report: MonthlyReport) -> str:
 
 
 def monthly_markdown(report: MonthlyReport) -> str:
-    parts = [f"# {_title(report)}", ""]
+    parts = [f"# {md_text(_title(report))}", ""]
     for section, figures in report.sections.items():
         parts += [f"## {section}", *(_figure_line(f) for f in figures)]
         for caption, frame, columns, kinds in _section_tables(report, section):

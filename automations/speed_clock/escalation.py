@@ -192,17 +192,19 @@ def previous_start(lead: Lead, journal: Journal) -> datetime:
 
 # ---- minute 0, when the web process never sent it ---------------------------------------------
 MINUTE_ZERO_GRACE = timedelta(minutes=1)  # the web's background send normally takes a second
+SHARED_JOURNAL_GRACE = timedelta(seconds=5)  # one journal for all (SQL): a claim decides, so the tick need not wait
 MINUTE_ZERO_LIMIT = timedelta(days=1)     # older news is the ladder's business
 
 
-def minute_zero(lead: Lead, config: AgencyConfig, journal: Journal, now: datetime) -> Action | None:
-    """The current owner's new-lead text and email if nobody ever claimed them, a minute after
-    the assignment. Same keys as the web process uses, so a slow web send and this never both go:
+def minute_zero(lead: Lead, config: AgencyConfig, journal: Journal, now: datetime,
+                grace: timedelta = MINUTE_ZERO_GRACE) -> Action | None:
+    """The current owner's new-lead text and email if nobody ever claimed them, `grace` after
+    the assignment (tick.minute_zero_grace_for). Same keys as the web process uses, so a slow web send and this never both go:
     "L-1001/assigned/..." for the first owner, "L-1001/reassigned@<Assigned At>/..." after a PASS.
     A ladder move has its own (followthrough), so nothing is planned for it here."""
     owner = config.producer(lead.assigned_to) if lead.assigned_to else None
     assigned = lead.assigned_at or lead.received_at
-    if owner is None or not untouched(lead) or not MINUTE_ZERO_GRACE <= now - assigned <= MINUTE_ZERO_LIMIT:
+    if owner is None or not untouched(lead) or not grace <= now - assigned <= MINUTE_ZERO_LIMIT:
         return None
     if not lead.reassigned_from:
         step = "assigned"

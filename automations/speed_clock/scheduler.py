@@ -34,7 +34,16 @@ from .tick import TickReport, run_tick
 log = logging.getLogger("leadrouter.scheduler")
 LEASE = "tick_lease"
 LEASE_SECONDS = 120.0
+LEASE_MARGIN = 5.0  # seconds past one interval: the holder's next tick renews it before it runs out
 DEFAULT_TICK_SECONDS = 30.0
+
+
+def lease_seconds(store: Store, interval: float) -> float:
+    """How long a tick lease lasts. With one journal for every worker (SQL) a tick is idempotent, so the
+    lease only saves work: it lasts one interval and a bit, and a worker that died holding it is
+    replaced at the standby's next tick. With a journal per host (Google Sheets) two hosts ticking at
+    once could both send, so a long tick must not lose it: LEASE_SECONDS."""
+    return interval + LEASE_MARGIN if store.shared_journal else max(LEASE_SECONDS, interval + LEASE_MARGIN)
 
 
 class TickLease:
@@ -101,6 +110,7 @@ class SpeedClock:
     def start(self) -> "SpeedClock":
         logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not two lines every 30 s; ticks log their work
         self.interval = self.configured_interval()
+        self.lease.seconds = lease_seconds(self.store, self.interval)
         self.scheduler.add_job(self.tick_now, "interval", seconds=self.interval, id=self.JOB, max_instances=1,
                                coalesce=True, misfire_grace_time=None, next_run_time=datetime.now(timezone.utc))
         self.scheduler.start()
@@ -134,6 +144,7 @@ class SpeedClock:
     def _follow_setting(self, wanted: float) -> None:
         if wanted != self.interval and self.scheduler.running:
             self.interval = wanted
+            self.lease.seconds = lease_seconds(self.store, wanted)
             self.scheduler.reschedule_job(self.JOB, trigger="interval", seconds=wanted)
             log.info("Tick Seconds is now %g", wanted)
 

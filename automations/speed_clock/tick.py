@@ -39,8 +39,8 @@ from .business_hours import BusinessHours
 from automations.clock import Clock
 from automations.config import AgencyConfig
 from automations.contact import redact
-from .escalation import (choose_new_owner, followthrough, followthrough_key, ladder, manager_messages,
-                         minute_zero)
+from .escalation import (MINUTE_ZERO_GRACE, SHARED_JOURNAL_GRACE, choose_new_owner, followthrough,
+                         followthrough_key, ladder, manager_messages, minute_zero)
 from automations.notify.delivery import deliver, retry_due
 from automations.notify.optout import is_opted_out
 from automations.ports import Notifier, ProducerLoad, Store
@@ -79,13 +79,14 @@ class TickReport:
         return line + "".join(f"\nSettings problem: {p}" for p in self.problems)
 
 
-def plan_lead(lead: Lead, config: AgencyConfig, hours: BusinessHours, journal: Journal, now: datetime) -> list[Action]:
+def plan_lead(lead: Lead, config: AgencyConfig, hours: BusinessHours, journal: Journal, now: datetime,
+              minute_zero_grace: timedelta = MINUTE_ZERO_GRACE) -> list[Action]:
     """Everything due for one lead at `now`: pure, so tests and `tick` agree on it."""
     status = status_step(lead, journal, now, hours, config)
     actions = [status.action] if status else []
     if not untouched(lead):
         return actions
-    first = minute_zero(lead, config, journal, now)
+    first = minute_zero(lead, config, journal, now, minute_zero_grace)
     actions += ([first] if first else []) + ladder(lead, config, hours, journal, now)
     if any(a.kind == "reassign" for a in actions):
         return actions  # the sequence goes on next tick, in the new owner's name
@@ -177,7 +178,8 @@ class Tick:
         for lead in leads:
             journal = journals.get(lead.lead_id) or Journal()
             try:
-                plans.append((lead, journal, plan_lead(lead, self.config, self.hours, journal, self.now)))
+                plans.append((lead, journal, plan_lead(lead, self.config, self.hours, journal, self.now,
+                                                              minute_zero_grace_for(self.store))))
             except Exception as exc:  # noqa: BLE001 - one bad row must not stop the others
                 self.record_error(lead.lead_id, "plan", exc)
         bookkeeping: dict[str, dict[str, Any]] = {}
@@ -398,6 +400,17 @@ def _moved_on(planned: Lead, fresh: Lead | None) -> str:
     if fresh.assigned_to != planned.assigned_to:
         return f"the lead went to {fresh.assigned_to or 'nobody'}"
     return ""
+
+
+def minute_zero_grace_for(store: Store) -> timedelta:
+    """How long the tick leaves a new lead's first text to the web process that saved it.
+
+    Where every process claims in one journal (SQL), a few seconds: a claim cannot be taken
+    twice, so the tick and a slow web send never both send, and a web process killed after
+    saving the lead costs its owner one tick, not a minute. With a journal per host (Google
+    Sheets), the tick cannot see a web host's claim until it is mirrored: a minute.
+    """
+    return SHARED_JOURNAL_GRACE if store.shared_journal else MINUTE_ZERO_GRACE
 
 
 def run_tick(store: Store, notifier: Notifier, clock: Clock, config: AgencyConfig | None = None) -> TickReport:

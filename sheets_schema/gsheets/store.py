@@ -82,6 +82,8 @@ METADATA_AT = "sheets_metadata_at"  # when (store clock) they were last read
 
 
 class GSheetsStore(Store):
+    shared_journal = False  # claims are in a journal per host (issue 14: the tick's minute-0 grace)
+
     def __init__(self, api: SheetsApi, journal: SqlStore, *, hot_attempts: int = 2, hot_budget: float = HOT_BUDGET,
                  clock: Clock | None = None, uncertain_grace: float = UNCERTAIN_GRACE,
                  web_refresh_seconds: float = WEB_REFRESH_SECONDS, lease_settle: float = LEASE_SETTLE) -> None:

@@ -34,6 +34,11 @@ class ChannelRouter:
             raise ChannelError(f"no channel configured for {message.channel!r}", permanent=True)
         return channel.send(message)
 
+    def find_sent(self, message: Message, since) -> str | None:
+        """Ask the message's channel whether it already took this message (channels that can tell)."""
+        finder = getattr(self.channel_for(message.channel), "find_sent", None)
+        return finder(message, since) if finder else None
+
     def describe(self) -> dict[str, str]:
         """Which class serves which channel (logged at start-up, shown by `leadrouter check`)."""
         names = set(self.channels) | {"sms", "email", "push"}

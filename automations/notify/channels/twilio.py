@@ -55,6 +55,29 @@ class TwilioSms:
             raise ChannelError(f"Twilio unreachable ({type(exc).__name__})") from None
 
 
+    def find_sent(self, message: Message, since) -> str | None:
+        """The sid of a text Twilio already took for `message` since `since` (a send interrupted
+        between Twilio's accept and our record), else None; None too when Twilio cannot say.
+
+        Twilio's Messages API takes no idempotency key, so the tag is what identifies our message:
+        the same To, the same body (it carries the lead's number and the step), created since the
+        claim. The newest 50 messages to that number are enough: a producer gets a few an hour.
+        """
+        from twilio.base.exceptions import TwilioException
+        import requests
+        try:
+            for sent in self.client.messages.list(to=message.to, limit=50):
+                created = sent.date_created
+                if sent.body == message.body and (created is None or created >= since.replace(microsecond=0)):
+                    return sent.sid
+        except (TwilioException, requests.RequestException, ValueError):
+            log.warning("could not look up earlier texts at Twilio; an interrupted text is sent again")
+        return None
+
+
+log = logging.getLogger(__name__)
+
+
 def _request_may_have_landed(exc) -> bool:
     """Whether Twilio may have received the request: it went out and no answer came back (a read
     timeout, a connection dropped mid-request, a cut response). A refused connection, a DNS or
