@@ -1,4 +1,4 @@
-"""Issue 14, item 2: the production server (waitress, web_server.py) behind `serve`, `demo` and `web`:
+"""Issue 14, item 2: the production server (waitress, app.make_server) behind `serve`, `demo` and `web`:
 slow clients cannot starve it, and ambiguous framing is refused."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 
 from app import create_app
-from web_server import make_server
+from app import make_server
 
 
 @pytest.fixture
