@@ -42,7 +42,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "how_heard": ("how did you hear", "how did you hear about us", "heard from", "hear about us", "referred by",
                   "how heard"),
     "consent": ("consent", "tcpa", "tcpa consent", "agree", "opt in", "i agree", "sms consent", "tcpa opt in",
-                "optin", "tcpa optin"),
+                "optin", "tcpa optin", "acceptance"),
     "consent_text": ("consent text", "tcpa consent text", "tcpa text", "consent language", "tcpa language",
                      "tcpa disclosure", "disclosure"),
     "consent_ip": ("ip", "ip address", "remote ip", "client ip", "user ip", "ipaddress"),

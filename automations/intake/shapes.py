@@ -8,6 +8,7 @@ a header a relay could drop.
 """
 from __future__ import annotations
 
+import html
 import json
 import re
 from typing import Any, Mapping
@@ -48,6 +49,7 @@ def jotform(payload: Mapping) -> dict[str, Any]:
     except ValueError:
         raw = {}
     out: dict[str, Any] = {k: payload[k] for k in _JOTFORM_KEEP if k in payload}
+    pretty = str(payload.get("pretty") or "")
     if isinstance(raw, Mapping):
         for key, value in raw.items():
             if not _JOTFORM_ANSWER.match(str(key)):
@@ -56,8 +58,27 @@ def jotform(payload: Mapping) -> dict[str, Any]:
                 value = value["full"]
             elif isinstance(value, Mapping) and {"area", "phone"} <= value.keys():
                 value = f"{value.get('area', '')} {value.get('phone', '')}".strip()
-            out[_JOTFORM_ANSWER.sub("", str(key))] = value
+            name = _JOTFORM_ANSWER.sub("", str(key))
+            out[_unique(out, _pretty_label(pretty, name, value))] = value
     return out
+
+
+def _pretty_label(pretty: str, name: str, value: Any) -> str:
+    """Jotform names a key by the first words of its question ('whatDo'); the full question is in
+    `pretty` ('What do you need covered?:Renters insurance, ...'). The label whose answer is this
+    value there, else the key's own name."""
+    if not isinstance(value, str) or not value.strip():
+        return name
+    shown = html.unescape(value)
+    at = pretty.find(":" + shown)
+    while at > 0:
+        end = at + 1 + len(shown)
+        if end == len(pretty) or pretty.startswith(", ", end):
+            start = pretty.rfind(", ", 0, at)
+            label = pretty[start + 2 if start >= 0 else 0:at].strip()
+            return label or name
+        at = pretty.find(":" + shown, at + 1)
+    return name
 
 
 _TYPEFORM_VALUE = ("email", "phone_number", "text", "number", "date", "boolean", "url", "file_url")
@@ -101,7 +122,7 @@ def typeform(payload: Mapping) -> dict[str, Any]:
 
 def _readable(ref: str) -> bool:
     """A ref the author named ('email', 'zip_code'), not Typeform's generated uuid."""
-    return bool(ref) and not re.fullmatch(r"[0-9a-f-]{20,}|[A-Za-z0-9]{12}", ref)
+    return bool(ref) and not re.fullmatch(r"[0-9A-Za-z-]{20,}|(?=.*[0-9])[A-Za-z0-9]{12}", ref)
 
 
 def meta_lead(payload: Mapping) -> dict[str, Any]:
