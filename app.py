@@ -414,6 +414,7 @@ def check_command() -> None:
     problems = check_config(config) + check_delivery(
         config, email_configured=bool(current_app.config.get("SMTP_URL")),
         public_url=current_app.config.get("PUBLIC_URL", ""))
+    problems += _unmatched_type_problems(config)
     for p in problems:
         click.echo(f"{p.level.upper():<7} {p.tab}: {p.message}")
     errors = [p for p in problems if p.level == "error"]
@@ -795,6 +796,17 @@ COMMANDS += [tick_command, worker_command]
 
 
 # ---- intake: refused posts kept (Rejected), replay, forms, Meta leadgen (issue 12) -------------
+def _unmatched_type_problems(config) -> list:
+    """Warnings for the insurance types of the last 90 days' leads that no Lines row matches."""
+    from datetime import timedelta
+    from automations.checks import Problem
+    from automations.unmatched_types import unmatched_message, unmatched_types
+    since = services().clock.now() - timedelta(days=90)
+    return [Problem("warning", "Lines", unmatched_message(answer, n))
+            for answer, n in unmatched_types(_store().leads(since), config)]
+
+
+
 KEPT_STATUSES = (400, 415, 422)  # a body we could not read or could not use; never 401 (a wrong key) or 413
 
 
@@ -849,8 +861,8 @@ def _meta_leadgen(payload: Any, vendor: str):
                                  f"access token with leads_retrieval) to fetch lead {item.leadgen_id}")
             lead = fetch_lead(item.leadgen_id, token, graph)
             lead.setdefault("form_id", item.form_id)
-            lead["utm_source"] = "facebook"
-            outcome = submit_lead(lead, svc.store, svc.clock, source=vendor)
+            outcome = submit_lead(lead, svc.store, svc.clock, source=vendor,
+                                  context=PostContext(query={"utm_source": "facebook"}))
         except (GraphError, InvalidLead) as exc:
             errors = exc.errors if isinstance(exc, InvalidLead) else {"meta": str(exc)}
             kept = rejected.keep(svc.store, svc.clock.now(), raw=request.get_data(cache=True),

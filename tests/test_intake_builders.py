@@ -165,3 +165,13 @@ def test_an_owner_alias_on_the_lines_tab_matches_an_answer(client, demo_store):
     r = client.post("/leads", json=lead_payload(insurance_type="Pet insurance", email="x@example.com",
                                                 phone="2015550160"))
     assert demo_store.get_lead(r.get_json()["lead_id"]).insurance_type == "Pet insurance"  # kept as typed
+
+
+def test_check_and_the_dashboard_list_insurance_types_no_line_matches(client, runner, demo_store, app):
+    from tests.conftest import lead_payload
+    client.post("/leads", json=lead_payload(insurance_type="Pet insurance"))
+    out = runner.invoke(args=["check"]).output
+    assert "insurance type 'Pet insurance' (1 lead) matches no Lines row" in out
+    app.config["DASHBOARD_TOKEN"] = "t0ken"
+    view = client.get("/dashboard.json?token=t0ken").get_json()
+    assert any("'Pet insurance'" in alert for alert in view["alerts"])
