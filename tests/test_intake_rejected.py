@@ -79,3 +79,35 @@ def test_the_rejected_table_is_capped_oldest_first(demo_store, clock):
         rejected.keep(demo_store, clock.now(), raw=b"x" * 10, content_type="text/plain", errors={"body": str(i)})
     demo_store.add_rejected(demo_store.rejected()[0].model_copy(), 3, 10_000)
     assert [r.rejected_id for r in demo_store.rejected()] == ["R-4", "R-5", "R-6"]
+
+
+def test_a_refused_jotform_multipart_post_is_kept_byte_for_byte_and_replays(client, runner, demo_store):
+    from automations.intake.rejected import body_bytes
+    body = (FIXTURES / "jotform_renters.multipart").read_bytes()
+    body = body.replace(b'"q7_whatDo"', b'"q7_plan"').replace(b"What do you need covered?:", b"Plan:")
+    content_type = (FIXTURES / "jotform.content-type").read_text()
+    r = client.post("/leads", data=body, content_type=content_type)
+    assert r.status_code == 422 and r.get_json()["errors"] == {"insurance_type": "required"}
+    kept = demo_store.rejected()[0]
+    assert kept.content_type == content_type and kept.form == "Renters Quote (243231271343446)"
+    assert body_bytes(kept) == body
+    demo_store.replace_rows("Form Fields", [dict(key="Plan", field="insurance_type", form="243231271343446")])
+    out = runner.invoke(args=["replay", kept.rejected_id.lower()])
+    assert out.exit_code == 0, out.output
+    lead = demo_store.get_lead(out.output.split()[0])
+    assert (lead.first_name, lead.last_name, lead.insurance_type) == ("Erin", "O'Neill", "Renters")
+
+
+def test_a_database_made_before_the_new_columns_gets_them_on_init(tmp_path):
+    import sqlite3
+    from sheets_schema.sql_store import SqlStore
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE lines (row_id INTEGER PRIMARY KEY, insurance_type TEXT, line TEXT, "
+                   "related_lines TEXT)")
+        db.execute("INSERT INTO lines (insurance_type, line) VALUES ('Home', 'Personal')")
+    store = SqlStore(f"sqlite:///{path}")
+    store.init()
+    assert store.read_rows("Lines")[0]["aliases"] is None or store.read_rows("Lines")[0]["aliases"] == ""
+    assert store.config().line_of("Homeowners").insurance_type == "Home"
+    store.close()
