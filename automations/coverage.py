@@ -4,6 +4,8 @@ built-in set of common answers the owner does not have to type. Shared by intake
 asked for) and routing (which line that is)."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import re
 from typing import Iterable
 
@@ -31,10 +33,12 @@ DEFAULT_LINE_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
+@lru_cache(maxsize=8192)
 def _norm(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", str(text).lower()).split())
 
 
+@lru_cache(maxsize=8192)
 def _bare(text: str) -> str:
     """'Homeowners insurance' and 'Homeowners' are the same answer."""
     return " ".join(w for w in _norm(text).split() if w not in ("insurance", "policy", "coverage", "quote"))

@@ -7,6 +7,8 @@ turns the dates people and builders write into Y-m-d, never inventing one.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import html
 import re
 from datetime import date, datetime, timezone
@@ -31,6 +33,7 @@ _RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
 _LONG_LABEL = 3  # words: a label this long is a question, read by its words
 
 
+@lru_cache(maxsize=8192)
 def field_of_label(label: str) -> str | None:
     """The field a question means by its words, or None. Only for labels of three words or more
     (or with a '?'), so short keys such as 'name_of_business' are not guessed at."""

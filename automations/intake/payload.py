@@ -9,6 +9,8 @@ Notes, so no form data is lost.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import re
 from typing import Any, Iterable, Iterator, Mapping
 
@@ -82,6 +84,7 @@ _LABEL_KEYS = ("ref", "name", "label", "key", "id", "title", "question", "field"
 _VALUE_KEYS = ("value", "answer", "text", "raw", "val")
 
 
+@lru_cache(maxsize=8192)
 def norm(name: str) -> str:
     """'First_Name', 'first-name', 'First Name:', 'firstName' -> 'first name'; 'input_1_3' -> '1.3'."""
     text = str(name).strip()
@@ -174,6 +177,7 @@ def _labelled_answer(node: Mapping) -> tuple[str, str] | None:
     return None
 
 
+@lru_cache(maxsize=8192)
 def field_of(name: str) -> str | None:
     """Our field for a key or question: its alias ('Zip Code'), a CF7-style numbered key
     ('tel-123'), or the question's words ('When does your policy renew?')."""
@@ -228,7 +232,7 @@ def map_fields(pairs: Iterable[tuple[str, str]], form_fields: Mapping[str, str] 
         if field is None:
             if key and value and key not in IGNORED:
                 extras.append(f"{name}: {value}")
-                _note(trace, name, "notes")
+                _note(trace, name, "(unmapped, kept in Notes)")
             else:
                 _note(trace, name, "(unmapped)" if key not in IGNORED else "(ignored)")
             continue
