@@ -185,7 +185,8 @@ def post_lead():
         return (render_template("thanks.html", agency=_agency_name(), lead=None) if wants_html
                 else (jsonify(status="received"), 200))
     except InvalidLead as exc:
-        _keep_refused(exc, vendor, reading)
+        if not wants_html:  # a person at our form page sees the errors and fixes them there
+            _keep_refused(exc, vendor, reading)
         if wants_html and exc.status == 422:
             values = request.form.to_dict() if request.mimetype in FORM_TYPES else {}
             return render_template("form.html", agency=_agency_name(), errors=exc.errors, values=values), 422

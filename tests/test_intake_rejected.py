@@ -110,3 +110,9 @@ def test_a_database_made_before_the_new_columns_gets_them_on_init(tmp_path):
     assert store.read_rows("Lines")[0]["aliases"] is None or store.read_rows("Lines")[0]["aliases"] == ""
     assert store.config().line_of("Homeowners").insurance_type == "Home"
     store.close()
+
+
+def test_a_person_at_our_form_page_sees_the_errors_and_nothing_is_kept(client, demo_store):
+    r = client.post("/leads", data={"first_name": "Ann", "form_id": "leadrouter"}, headers={"Accept": "text/html"})
+    assert r.status_code == 422 and b"required" in r.data
+    assert demo_store.rejected() == []
