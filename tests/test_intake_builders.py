@@ -175,3 +175,12 @@ def test_check_and_the_dashboard_list_insurance_types_no_line_matches(client, ru
     app.config["DASHBOARD_TOKEN"] = "t0ken"
     view = client.get("/dashboard.json?token=t0ken").get_json()
     assert any("'Pet insurance'" in alert for alert in view["alerts"])
+
+
+def test_leads_json_carries_how_heard_and_the_consent_evidence(client, runner, gravity_fields):
+    client.post("/leads", data=(FIXTURES / "elementor_advanced.txt").read_bytes(), content_type=FORM)
+    import json
+    lead = json.loads(runner.invoke(args=["leads", "--json"]).output)[0]
+    assert lead["how_heard"] == "Google search" and lead["source"] == "Google Ads"
+    assert lead["consent_at"].startswith("2026-11-24T10:00:00") and lead["consent_ip"] == "203.0.113.7"
+    assert set(lead) >= {"consent", "consent_page_url", "consent_certificate_url"}
