@@ -350,7 +350,7 @@ class SqlStore(Store):
 
     # ---- refused submissions -------------------------------------------------------
     def add_rejected(self, row: Rejected, max_rows: int, max_chars: int) -> str:
-        with self._tx() as conn:
+        with self._tx(lock=True) as conn:  # the counter: one writer at a time on PostgreSQL too
             number = int(conn.execute(select(state_t.c.value).where(state_t.c.name == "rejected_counter")).scalar()
                          or 0) + 1
             self.set_state("rejected_counter", str(number))
