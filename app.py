@@ -862,8 +862,8 @@ def _meta_leadgen(payload: Any, vendor: str):
                                  f"access token with leads_retrieval) to fetch lead {item.leadgen_id}")
             lead = fetch_lead(item.leadgen_id, token, graph)
             lead.setdefault("form_id", item.form_id)
-            outcome = submit_lead(lead, svc.store, svc.clock, source=vendor,
-                                  context=PostContext(query={"utm_source": "facebook"}))
+            # fetched from Graph with our token: a known source (its 'website' answer is no honeypot)
+            outcome = submit_lead(lead, svc.store, svc.clock, source=vendor or "Meta Lead Ads")
         except (GraphError, InvalidLead) as exc:
             errors = exc.errors if isinstance(exc, InvalidLead) else {"meta": str(exc)}
             kept = rejected.keep(svc.store, svc.clock.now(), raw=request.get_data(cache=True),
