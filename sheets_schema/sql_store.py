@@ -339,7 +339,11 @@ class SqlStore(Store):
         with self._tx() as conn:
             done = conn.execute(update(state_t).where(state_t.c.name == name).values(value=value)).rowcount
             if not done:
-                conn.execute(insert(state_t).values(name=name, value=value))
+                try:  # two workers may both find no row: the second insert loses and updates instead
+                    with self._tx(savepoint=True) as inner:
+                        inner.execute(insert(state_t).values(name=name, value=value))
+                except IntegrityError:
+                    conn.execute(update(state_t).where(state_t.c.name == name).values(value=value))
 
     def next_lead_id(self) -> str:
         with self._tx() as conn:
