@@ -36,7 +36,9 @@ from automations.intake.payload import unbracket
 from automations.intake.captcha import Captcha, without_tokens
 from automations.intake.validation import Honeypot
 from automations.rate_limits import client_limits, contact_limits, over_limit
+from automations.intake.meta_leadgen import leadgen_ids
 from automations.intake.submission import Outcome, submit_lead
+from automations.intake.validation import PostContext, Reading
 from automations.notify.delivery import deliver_all
 from automations.notify.unsubscribe import unsubscribe_link, unsubscribed_lead
 from automations.ports import Message, Notifier, Store
@@ -202,20 +204,26 @@ def _agency_name() -> str:
 def post_lead():
     wants_html = request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
     svc = services()
+    reading = Reading()
+    vendor = ""
     try:
+        request.get_data(cache=True)  # the raw body stays readable after parsing: a refused post is kept whole
         vendor = _vendor()
         config = svc.store.config()
         refused = _over_limit(client_limits(config.settings, _client_ip(), vendor))
         if refused is not None:
             return refused
         payload = _payload()
+        if leadgen_ids(payload):  # Meta's webhook: ids only, fetched from Graph (no CAPTCHA on a server's post)
+            return _meta_leadgen(payload, vendor)
         captcha = svc.captcha
         if captcha is not None and not vendor:
             problem = captcha.problem(payload, _client_ip())
             if problem:
                 raise InvalidLead({"captcha": problem})
         outcome = submit_lead(without_tokens(payload), svc.store, svc.clock, source=vendor, config=config,
-                              admit=None if vendor else _contact_limit(config))
+                              admit=None if vendor else _contact_limit(config), context=_post_context(),
+                              reading=reading)
     except RateLimited as exc:
         return exc.response
     except Honeypot as exc:  # masked contact details: enough to find a real person a browser's autofill dropped
@@ -223,6 +231,8 @@ def post_lead():
         return (render_template("thanks.html", agency=_agency_name(), lead=None) if wants_html
                 else (jsonify(status="received"), 200))
     except InvalidLead as exc:
+        if not wants_html and "captcha" not in exc.errors:  # a person at our form page fixes them there;
+            _keep_refused(exc, vendor, reading)  # a failed CAPTCHA is a bot's post, not a lead to keep
         if wants_html and exc.status == 422:
             values = request.form.to_dict() if request.mimetype in FORM_TYPES else {}
             return render_template("form.html", agency=_agency_name(), errors=exc.errors, values=values), 422
@@ -236,6 +246,7 @@ def post_lead():
             services().connect_call(outcome.lead.lead_id)
     except Exception:  # noqa: BLE001 - e.g. the pool is shut down (a deploy); the tick sends them
         log.exception("lead %s stored; its minute-0 messages wait for the tick", outcome.lead.lead_id)
+    _remember_form(reading, outcome.lead.lead_id)
     status = 200 if outcome.duplicate else 202 if services().store.queued(outcome.lead.lead_id) else 201
     if wants_html:
         return render_template("thanks.html", agency=_agency_name(), lead=outcome.lead), status
@@ -546,6 +557,7 @@ def check_command() -> None:
     problems += _call_connect_problems(config)
     problems += check_abuse(config, public_url=public_url(services()), captcha=services().captcha is not None,
                             dashboard_token=current_app.config.get("DASHBOARD_TOKEN", ""))
+    problems += _unmatched_type_problems(config)
     for p in problems:
         click.echo(f"{p.level.upper():<7} {p.tab}: {p.message}")
     errors = [p for p in problems if p.level == "error"]
@@ -1137,6 +1149,174 @@ def worker_command() -> None:
 
 COMMANDS += [tick_command, worker_command]
 COMMANDS += [web_command]
+
+
+# ---- intake: refused posts kept (Rejected), replay, forms, Meta leadgen (issue 12) -------------
+def _unmatched_type_problems(config) -> list:
+    """Warnings for the insurance types of the last 90 days' leads that no Lines row matches."""
+    from datetime import timedelta
+    from automations.checks import Problem
+    from automations.unmatched_types import unmatched_message, unmatched_types
+    since = services().clock.now() - timedelta(days=90)
+    return [Problem("warning", "Lines", unmatched_message(answer, n))
+            for answer, n in unmatched_types(_store().leads(since), config)]
+
+
+
+KEPT_STATUSES = (400, 415, 422)  # a body we could not read or could not use; never 401 (a wrong key) or 413
+
+
+def _post_context() -> PostContext:
+    return PostContext(query=request.args.to_dict(), referer=request.headers.get("Referer", ""),
+                       client_ip=request.remote_addr or "")
+
+
+def _keep_refused(exc: InvalidLead, vendor: str, reading: Reading) -> str:
+    """Keep a refused post whole and tell the managers (once a day per form); never fails the answer."""
+    from automations.intake import rejected
+    if exc.status not in KEPT_STATUSES:
+        return ""
+    svc = services()
+    try:
+        now = svc.clock.now()
+        rejected_id = rejected.keep(
+            svc.store, now, raw=request.get_data(cache=True), content_type=request.content_type or "",
+            errors=exc.errors, source=vendor, form=reading.form, query=request.query_string.decode("latin-1"),
+            referer=request.headers.get("Referer", ""), client_ip=request.remote_addr or "")
+        _remember_form(reading, f"rejected {rejected_id}")
+        svc.dispatch(rejected.manager_notice(svc.store.config(), reading.form, rejected_id, exc.errors, now))
+    except Exception:  # noqa: BLE001 - the 4xx answer must still go out
+        log.exception("could not keep a refused submission")
+        return ""
+    log.warning("submission refused (%s) and kept as %s", ", ".join(exc.errors), rejected_id)
+    return rejected_id
+
+
+def _remember_form(reading: Reading, outcome: str) -> None:
+    from automations.intake.forms import remember_submission
+    if not reading.trace:
+        return
+    try:
+        remember_submission(services().store, reading.form, services().clock.now(), outcome, reading.trace)
+    except Exception:  # noqa: BLE001 - a report must never cost a lead
+        log.exception("could not record the form's last submission")
+
+
+def _meta_leadgen(payload: Any, vendor: str):
+    """Meta's real-time leadgen webhook: fetch each lead from Graph, or keep the post saying what is missing."""
+    from automations.intake import rejected
+    from automations.intake.meta_leadgen import GraphError, fetch_lead
+    svc = services()
+    token = os.environ.get("META_PAGE_ACCESS_TOKEN", "")
+    graph = os.environ.get("LEADROUTER_META_GRAPH_API", "https://graph.facebook.com")
+    results = []
+    for item in leadgen_ids(payload):
+        try:
+            if not token:
+                raise GraphError("Meta's leadgen webhook carries only ids: set META_PAGE_ACCESS_TOKEN (a page "
+                                 f"access token with leads_retrieval) to fetch lead {item.leadgen_id}")
+            lead = fetch_lead(item.leadgen_id, token, graph)
+            lead.setdefault("form_id", item.form_id)
+            # fetched from Graph with our token: a known source (its 'website' answer is no honeypot)
+            outcome = submit_lead(lead, svc.store, svc.clock, source=vendor or "Meta Lead Ads")
+        except (GraphError, InvalidLead) as exc:
+            errors = exc.errors if isinstance(exc, InvalidLead) else {"meta": str(exc)}
+            kept = rejected.keep(svc.store, svc.clock.now(), raw=request.get_data(cache=True),
+                                 content_type=request.content_type or "", errors=errors, source=vendor,
+                                 form=item.form_id or "Meta lead form", client_ip=request.remote_addr or "")
+            results.append({"leadgen_id": item.leadgen_id, "rejected_id": kept, "errors": errors})
+            continue
+        svc.dispatch(outcome.messages)
+        results.append({"leadgen_id": item.leadgen_id, "lead_id": outcome.lead.lead_id})
+    return jsonify(leads=results), 200
+
+
+@web.get("/leads")
+def meta_verify():
+    """Meta's webhook subscription check: echo hub.challenge when hub.verify_token is META_VERIFY_TOKEN."""
+    expected = os.environ.get("META_VERIFY_TOKEN", "")
+    token = request.args.get("hub.verify_token", "")
+    if expected and request.args.get("hub.mode") == "subscribe" and \
+            secrets.compare_digest(token.encode(), expected.encode()):
+        return request.args.get("hub.challenge", ""), 200, {"Content-Type": "text/plain"}
+    return jsonify(errors={"method": "POST leads here; GET answers only Meta's subscription check"}), 405
+
+
+@click.command("rejected")
+@click.option("--json", "as_json", is_flag=True, help="JSON list, keys in snake_case.")
+def rejected_command(as_json: bool) -> None:
+    """Submissions refused at intake, kept whole (replay one with `leadrouter replay R-1`)."""
+    store = _store()
+    tz = store.config().settings.tz
+    rows = store.rejected()
+    if as_json:
+        keys = ("rejected_id", "received_at", "source", "form", "errors", "replayed_as", "content_type")
+        click.echo(json.dumps([_local_json({k: r.to_row()[k] for k in keys}, tz) for r in rows], indent=1))
+        return
+    for r in rows:
+        done = f"  -> {r.replayed_as}" if r.replayed_as else ""
+        click.echo(f"{r.rejected_id}  {r.received_at.astimezone(tz):%Y-%m-%d %H:%M}  {r.form or '(no form)'}  "
+                   f"{r.source or 'public'}  {r.errors}{done}")
+    if not rows:
+        click.echo("no refused submissions kept")
+
+
+@click.command("replay")
+@click.argument("rejected_id")
+def replay_command(rejected_id: str) -> None:
+    """Run intake again on a kept submission (after fixing Form Fields or an alias); exactly once."""
+    from automations.intake.rejected import body_bytes
+    svc = services()
+    store = svc.store
+    row = store.get_rejected(rejected_id)
+    if row is None:
+        raise click.ClickException(f"no kept submission {rejected_id} (see `leadrouter rejected`)")
+    with store.exclusive():
+        row = store.get_rejected(row.rejected_id)
+        if row.replayed_as:
+            click.echo(f"{row.replayed_as} (replayed before: {row.rejected_id} already became this lead)")
+            return
+        headers = {"Referer": row.referer} if row.referer else {}
+        reading = Reading()
+        app = current_app._get_current_object()
+        with app.test_request_context("/leads", method="POST", data=body_bytes(row), content_type=row.content_type,
+                                      query_string=row.query, headers=headers,
+                                      environ_base={"REMOTE_ADDR": row.client_ip or "127.0.0.1"}):
+            try:
+                outcome = submit_lead(_payload(), store, svc.clock, source=row.source, context=_post_context(),
+                                      reading=reading)
+            except (InvalidLead, Honeypot) as exc:
+                errors = getattr(exc, "errors", {"website": "honeypot"})
+                raise click.ClickException(f"{row.rejected_id} is still refused: "
+                                           + "; ".join(f"{k}: {v}" for k, v in errors.items())) from None
+        store.mark_replayed(row.rejected_id, outcome.lead.lead_id)
+    svc.dispatch(outcome.messages)
+    _remember_form(reading, outcome.lead.lead_id)
+    click.echo(f"{outcome.lead.lead_id}" + (" (a duplicate of this existing lead)" if outcome.duplicate else
+                                            f" assigned to {outcome.lead.assigned_to or 'nobody'}"))
+
+
+@click.command("forms")
+@click.option("--json", "as_json", is_flag=True, help="JSON list: form, last_at, outcome, keys [[key, field]].")
+def forms_command(as_json: bool) -> None:
+    """Per form, its last submission's keys and where each went (fix Form Fields without reading JSON)."""
+    from automations.intake.forms import forms_seen
+    store = _store()
+    tz = store.config().settings.tz
+    seen = forms_seen(store)
+    if as_json:
+        click.echo(json.dumps([{"form": f.form, "last_at": f.last_at.astimezone(tz).isoformat(), "outcome": f.outcome,
+                                "keys": [{"key": k, "field": w} for k, w in f.keys]} for f in seen], indent=1))
+        return
+    for f in seen:
+        click.echo(f"{f.form}  last {f.last_at.astimezone(tz):%Y-%m-%d %H:%M}  ({f.outcome})")
+        for key, where in f.keys:
+            click.echo(f"  {key} → {where}")
+    if not seen:
+        click.echo("no submissions yet")
+
+
+COMMANDS += [rejected_command, replay_command, forms_command]
 
 
 def _logging() -> None:

@@ -19,6 +19,7 @@ from automations.contact import normalize_phone
 from automations.routing.lines import covers
 from automations.routing.territory import ROTATION_WORDS, zip5, zip_range
 from automations.routing.weights import FACTORS, factor_key, parse_weights
+from automations.notify.consent import read_needs_consent
 from automations.notify.quiet_hours import quiet_hours_problems
 from automations.notify.templates import template_problems
 
@@ -141,6 +142,9 @@ def _settings(config: AgencyConfig, add: Add) -> None:
         add("error", "Settings", f"Territory Fallback {_unknown(fallback, config)} (use round_robin or a name)")
     for level, message in config.settings.problems:  # the speed clock's settings: hours, holidays, zone, cap
         add(level, "Settings", message)
+    _, consent_problem = read_needs_consent(config.settings)
+    if consent_problem:
+        add("error", "Settings", consent_problem)
 
 
 def _territories(config: AgencyConfig, today: date, add: Add) -> None:

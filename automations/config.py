@@ -16,6 +16,7 @@ from sheets_schema.models import (
     Client, FormField, LineDef, Producer, Setting, Source, Template, Territory, Weight,
 )
 
+from automations.coverage import find_line
 from automations.settings_text import OpeningHours, describe_hours, read_business_hours, read_holidays, read_time_zone
 
 DEFAULT_SETTINGS: dict[str, str] = {
@@ -41,6 +42,7 @@ DEFAULT_SETTINGS: dict[str, str] = {
     "Form Posts Per Contact Per Hour": "5",
     "Vendor Posts Per Minute": "300",
     "Lead Texts Per Hour Per Source": "60",
+    "Texts Need Consent": "Y",  # TCPA: automated texts to a lead need the lead's recorded consent
 }
 
 
@@ -212,8 +214,8 @@ class AgencyConfig:
         return [p for p in self.producers if p.role == "Manager"]
 
     def line_of(self, insurance_type: str) -> LineDef | None:
-        wanted = insurance_type.strip().lower()
-        return next((l for l in self.lines if l.insurance_type.strip().lower() == wanted), None)
+        """The Lines row of an answer: its name, its Aliases or a common way of saying it."""
+        return find_line(self.lines, insurance_type)
 
     def template(self, key: str) -> Template | None:
         return next((t for t in self.templates if t.key.strip() == key), None)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Protocol
 
-from sheets_schema.models import Activity, Lead
+from sheets_schema.models import Activity, Lead, Rejected
 from sheets_schema.tabs import CONFIG_TABS, OPEN_STATUSES
 
 from automations.config import AgencyConfig
@@ -108,6 +108,23 @@ class Store(ABC):
     # Every process (web workers, the worker, other hosts) claims in this one journal, so a claim
     # decides who sends. False for a store that keeps a journal per host (Google Sheets).
     shared_journal: bool = True
+    # ---- refused submissions (the Rejected table) -----------------------------------
+    def add_rejected(self, row: Rejected, max_rows: int, max_chars: int) -> str:
+        """Keep a refused submission; returns its new Rejected ID ('R-1'). The oldest rows go
+        first once more than `max_rows` rows or `max_chars` characters of bodies are kept."""
+        raise NotImplementedError
+
+    def rejected(self) -> list[Rejected]:
+        """Kept refused submissions, oldest first."""
+        raise NotImplementedError
+
+    def mark_replayed(self, rejected_id: str, lead_id: str) -> None:
+        """Record the lead a refused submission became on replay."""
+        raise NotImplementedError
+
+    def get_rejected(self, rejected_id: str) -> Rejected | None:
+        wanted = rejected_id.strip().upper()
+        return next((r for r in self.rejected() if r.rejected_id.upper() == wanted), None)
 
     # ---- template methods with plain defaults ------------------------------------
     def config(self) -> AgencyConfig:

@@ -141,6 +141,7 @@ SETTINGS = [
     dict(setting="Max Reassignments", value="2"),
     dict(setting="Default Source", value="Website"),
     dict(setting="Monthly Report Email", value="Y"),
+    dict(setting="Texts Need Consent", value="Y"),
 ]
 
 FORM_FIELDS = [

@@ -20,7 +20,8 @@ from automations.contact import normalize_phone
 
 from . import cells
 from .tabs import (
-    ACTIVITY, CLIENTS, FORM_FIELDS, LEADS, LINES, PRODUCERS, SETTINGS, SOURCES, TEMPLATES, TERRITORIES, WEIGHTS, Tab,
+    ACTIVITY, CLIENTS, FORM_FIELDS, LEADS, LINES, PRODUCERS, REJECTED, SETTINGS, SOURCES, TEMPLATES, TERRITORIES,
+    WEIGHTS, Tab,
 )
 
 
@@ -229,8 +230,9 @@ class LineDef(RowModel):
     insurance_type: str
     line: str = ""
     related_lines: list[str] = []
+    aliases: list[str] = []
 
-    @field_validator("related_lines", mode="before")
+    @field_validator("related_lines", "aliases", mode="before")
     @classmethod
     def _lists(cls, v: Any) -> list[str]:
         return _list(v)
@@ -262,6 +264,7 @@ class FormField(RowModel):
     TAB = FORM_FIELDS
     key: str
     field: str = ""
+    form: str = ""
 
 
 class Lead(RowModel):
@@ -298,6 +301,11 @@ class Lead(RowModel):
     next_follow_up: datetime | None = None
     consent: str = ""
     notes: str = ""
+    how_heard: str = ""
+    consent_at: datetime | None = None
+    consent_ip: str = ""
+    consent_page_url: str = ""
+    consent_certificate_url: str = ""
 
     @field_validator("status", mode="before")
     @classmethod
@@ -330,6 +338,22 @@ class Activity(RowModel):
     event: str
     detail: str = ""
     key: str = ""
+
+
+class Rejected(RowModel):
+    """A submission refused at intake, kept whole so that `leadrouter replay` can make it a lead."""
+    TAB = REJECTED
+    rejected_id: str
+    received_at: datetime
+    source: str = ""
+    form: str = ""
+    content_type: str = ""
+    query: str = ""
+    referer: str = ""
+    client_ip: str = ""
+    errors: str = ""
+    body: str = ""
+    replayed_as: str = ""
 
 
 SAME_MOMENT = timedelta(seconds=1)  # a copied row's time may have lost its microseconds (xlsx, a sheet cell)

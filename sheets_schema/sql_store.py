@@ -22,8 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from automations.events import REASSIGNMENT_EVENTS
 from automations.ports import HISTORY_DAYS, SEQUENCE_STOPPED, WATCH_DAYS, ProducerLoad, Store, fixed_window
 from . import cells
-from .models import Activity, Lead, canonical_lead_changes, canonical_status
-from .tabs import ACTIVITY, LEADS, OPEN_STATUSES, TABS, Tab, snake
+from .models import Activity, Lead, Rejected, canonical_lead_changes, canonical_status
+from .tabs import ACTIVITY, LEADS, OPEN_STATUSES, REJECTED, TABS, Tab, snake
 
 metadata = MetaData()
 JOURNAL_CHUNK = 900  # lead ids per IN (...) query: well under every backend's parameter limit
@@ -42,6 +42,8 @@ def _table(tab: Tab) -> Table:
 TABLES: dict[str, Table] = {name: _table(tab) for name, tab in TABS.items()}
 leads_t = TABLES["Leads"]
 activity_t = TABLES["Activity"]
+rejected_t = _table(REJECTED)
+Index("rejected_id", rejected_t.c.rejected_id, unique=True)
 state_t = Table("state", metadata, SqlColumn("name", String(100), primary_key=True), SqlColumn("value", Text))
 # fixed-window counters (Store.hit): rate limits on POST /leads, the cap on texts to leads
 rate_t = Table("rate_counts", metadata, SqlColumn("key", String(400), primary_key=True),
@@ -161,12 +163,12 @@ class SqlStore(Store):
         self.optimize()
 
     def _add_new_columns(self) -> None:
-        """Columns added to a tab since its table was created (e.g. Producers' After Hours Calls):
-        added empty, so a database made by an older version keeps working."""
+        """Columns added to a tab since its table was created (Producers' After Hours Calls, Lines'
+        Aliases, Leads' How Heard ...): added empty, so a database made by an older version keeps working."""
         from sqlalchemy import inspect
         inspector = inspect(self.engine)
         with self.engine.begin() as conn:
-            for table in TABLES.values():
+            for table in (*TABLES.values(), rejected_t):
                 have = {c["name"] for c in inspector.get_columns(table.name)}
                 for column in table.columns:
                     if column.name not in have:
@@ -341,7 +343,11 @@ class SqlStore(Store):
         with self._tx() as conn:
             done = conn.execute(update(state_t).where(state_t.c.name == name).values(value=value)).rowcount
             if not done:
-                conn.execute(insert(state_t).values(name=name, value=value))
+                try:  # two workers may both find no row: the second insert loses and updates instead
+                    with self._tx(savepoint=True) as inner:
+                        inner.execute(insert(state_t).values(name=name, value=value))
+                except IntegrityError:
+                    conn.execute(update(state_t).where(state_t.c.name == name).values(value=value))
 
     def next_lead_id(self) -> str:
         with self._tx() as conn:
@@ -369,6 +375,39 @@ class SqlStore(Store):
                     conn.execute(rate_t.delete().where(rate_t.c.window_end < now.timestamp() - 3600))
             hits = conn.execute(select(rate_t.c.hits).where(rate_t.c.key == row_key)).scalar_one()
         return hits, end
+    # ---- refused submissions -------------------------------------------------------
+    def add_rejected(self, row: Rejected, max_rows: int, max_chars: int) -> str:
+        with self._tx(lock=True) as conn:  # the counter: one writer at a time on PostgreSQL too
+            number = int(conn.execute(select(state_t.c.value).where(state_t.c.name == "rejected_counter")).scalar()
+                         or 0) + 1
+            self.set_state("rejected_counter", str(number))
+            rejected_id = f"R-{number}"
+            conn.execute(insert(rejected_t).values(**_encode(REJECTED, {**row.to_row(), "rejected_id": rejected_id})))
+            sizes = conn.execute(select(rejected_t.c.row_id, func.length(func.coalesce(rejected_t.c.body, "")))
+                                 .order_by(rejected_t.c.row_id.desc())).all()
+            kept, total, drop = 0, 0, []
+            for row_id, size in sizes:  # newest first: the oldest go once the cap is reached
+                kept, total = kept + 1, total + int(size or 0)
+                if kept > max_rows or (total > max_chars and kept > 1):
+                    drop.append(row_id)
+            if drop:
+                conn.execute(rejected_t.delete().where(rejected_t.c.row_id.in_(drop)))
+        return rejected_id
+
+    def rejected(self) -> list[Rejected]:
+        with self._conn() as conn:
+            return [Rejected.from_row(_decode(REJECTED, r))
+                    for r in conn.execute(select(rejected_t).order_by(rejected_t.c.row_id))]
+
+    def get_rejected(self, rejected_id: str) -> Rejected | None:
+        with self._conn() as conn:
+            row = conn.execute(select(rejected_t).where(func.upper(rejected_t.c.rejected_id)
+                                                        == rejected_id.strip().upper())).first()
+        return Rejected.from_row(_decode(REJECTED, row)) if row else None
+
+    def mark_replayed(self, rejected_id: str, lead_id: str) -> None:
+        with self._tx() as conn:
+            conn.execute(update(rejected_t).where(rejected_t.c.rejected_id == rejected_id).values(replayed_as=lead_id))
 
     def close(self) -> None:
         self.engine.dispose()

@@ -117,6 +117,7 @@ LINES = Tab("Lines", (
     _c("Insurance Type", note="What the form asks: Auto, Home, BOP ..."),
     _c("Line", note="Personal, Commercial, Life ..."),
     _c("Related Lines", note="Lines close enough for a 'related line' match, comma separated."),
+    _c("Aliases", note="Answers that mean this insurance type, comma separated: Homeowners, House ..."),
 ), note="Insurance type to line of business.", key_column="Insurance Type")
 
 CLIENTS = Tab("Clients", (
@@ -138,6 +139,7 @@ SETTINGS = Tab("Settings", (
 FORM_FIELDS = Tab("Form Fields", (
     _c("Key", note="The field name or id your form builder sends, e.g. 1.3"),
     _c("Field", note="Our field: first_name, last_name, email, phone, zip, insurance_type ..."),
+    _c("Form", note="Only for this form (its id or name as the form sends it); blank = every form."),
 ), note="Map a form builder's own field ids to ours.", key_column="Key")
 
 LEADS = Tab("Leads", (
@@ -165,6 +167,11 @@ LEADS = Tab("Leads", (
     _c("Next Follow-up", "datetime", "service"),
     _c("Consent", editor="service"),
     _c("Notes"),
+    _c("How Heard", editor="service", note="The lead's own answer to 'how did you hear about us', as typed."),
+    _c("Consent At", "datetime", "service", note="When the lead gave consent (the post's time)."),
+    _c("Consent IP", editor="service", note="The IP address the consent was given from."),
+    _c("Consent Page URL", editor="service", note="The page the consent was given on."),
+    _c("Consent Certificate URL", editor="service", note="A TrustedForm (or similar) certificate of the consent."),
 ), note="One row per lead.", key_column="Lead ID", config=False)
 
 ACTIVITY = Tab("Activity", (
@@ -174,6 +181,22 @@ ACTIVITY = Tab("Activity", (
     _c("Detail", editor="service"),
     _c("Key", editor="service", note="Idempotency key: the same key is never acted on twice."),
 ), note="Append-only audit trail.", append_only=True, config=False)
+
+# Refused submissions, kept whole so nobody's lead is lost at the door. Not a sheet tab: a raw
+# body can outgrow a cell (50,000 characters) and every tick would read it (see issue 12 notes).
+REJECTED = Tab("Rejected", (
+    _c("Rejected ID", editor="service"),
+    _c("Received At", "datetime", "service"),
+    _c("Source", editor="service", note="The vendor named by the post's API key; blank = the public form."),
+    _c("Form", editor="service"),
+    _c("Content Type", editor="service"),
+    _c("Query", editor="service", note="The URL's query string (product=, utm_source= ...)."),
+    _c("Referer", editor="service"),
+    _c("Client IP", editor="service"),
+    _c("Errors", editor="service"),
+    _c("Body", editor="service", note="The body exactly as posted (bytes other than UTF-8 as \\xNN)."),
+    _c("Replayed As", editor="service", note="The lead it became on `leadrouter replay`."),
+), note="Submissions refused at intake.", key_column="Rejected ID", append_only=True, config=False)
 
 TABS: dict[str, Tab] = {t.name: t for t in (
     PRODUCERS, TERRITORIES, WEIGHTS, SOURCES, LINES, CLIENTS, TEMPLATES, SETTINGS, FORM_FIELDS, LEADS, ACTIVITY,

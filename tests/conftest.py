@@ -109,7 +109,7 @@ def runner(app):
 def lead_payload(**overrides) -> dict:
     """A valid submission; override fields to make it invalid or different."""
     data = dict(first_name="Maria", last_name="Lopez", email="maria.lopez@example.com", phone="(201) 555-0142",
-                zip="10150", insurance_type="Auto")
+                zip="10150", insurance_type="Auto", consent="yes")  # consent: lead texts need it (TCPA)
     data.update(overrides)
     return data
 

@@ -14,7 +14,8 @@ BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;
 
 
 def _nothing_stored(store) -> bool:
-    return store.leads() == [] and store.activity() == []
+    """No lead and no lead's Activity (the managers' notice of a refused post is not a lead's)."""
+    return store.leads() == [] and all(not a.lead_id for a in store.activity())
 
 
 # ---- digits that are not 0-9 -------------------------------------------------------------------------------

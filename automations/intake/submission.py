@@ -14,7 +14,9 @@ from sheets_schema.models import Activity, Lead
 
 from automations.clock import Clock
 from automations.config import AgencyConfig
-from .validation import MAX_NOTES, LeadForm, cap_notes, parse_submission
+from .validation import (
+    MAX_NOTES, LeadForm, PostContext, Reading, cap_notes, parse_submission, unknown_zip_note,
+)
 from automations.notify.delivery import compose, new_lead_messages
 from automations.ports import Message, Store
 from automations.routing import decide, needs_history
@@ -36,15 +38,17 @@ class Outcome:
 
 
 def submit_lead(payload: Any, store: Store, clock: Clock, *, source: str = "",
-                config: AgencyConfig | None = None, admit: Callable[[LeadForm], None] | None = None) -> Outcome:
+                config: AgencyConfig | None = None, admit: Callable[[LeadForm], None] | None = None,
+                context: PostContext | None = None, reading: Reading | None = None) -> Outcome:
     """Validate, dedupe, route and persist one submission. Raises InvalidLead / Honeypot.
 
     `source` is the vendor named by an API key; only posts without one (the public form)
     are subject to the honeypot. `admit` sees the valid form before anything is stored and
-    may refuse it by raising (a rate limit per phone or email).
+    may refuse it by raising (a rate limit per phone or email). `reading` is filled with the
+    form and its key map.
     """
     config = config or store.config()
-    form = parse_submission(payload, config, public=not source)
+    form = parse_submission(payload, config, public=not source, context=context, reading=reading)
     if admit is not None:
         admit(form)
     now = clock.now()
@@ -55,9 +59,11 @@ def submit_lead(payload: Any, store: Store, clock: Clock, *, source: str = "",
             return _attach_duplicate(existing, form, store, config, now, source)
         lead = build_lead(form, store.next_lead_id(), now, config, source)
         state = {k: store.get_state(k) or "" for k in STATE_KEYS}
-        decision = decide(lead, config, store.workload(now, needs_history(config)), state, now)
+        routed = lead if form.zip_known else lead.model_copy(update={"zip": ""})  # unknown ZIP: the fallback
+        decision = decide(routed, config, store.workload(now, needs_history(config)), state, now)
+        reason = decision.reason if form.zip_known else f"ZIP {lead.zip} is unknown; {decision.reason}"
         lead = lead.model_copy(update={"assigned_to": decision.owner, "assigned_at": now if decision.owner else None,
-                                       "routing_reason": decision.reason})
+                                       "routing_reason": reason})
         store.add_lead(lead)
         for name, value in decision.state.items():
             store.set_state(name, value)
@@ -65,22 +71,24 @@ def submit_lead(payload: Any, store: Store, clock: Clock, *, source: str = "",
             Activity(time=now, lead_id=lead.lead_id, event="received",
                      detail=f"{lead.insurance_type} lead from {lead.source}, ZIP {lead.zip}"),
             Activity(time=now, lead_id=lead.lead_id, event="assigned", detail=f"{decision.owner or 'nobody'}: "
-                     f"{decision.reason}"),
-        ])
+                     f"{reason}"),
+        ] + ([] if form.zip_known else [
+            Activity(time=now, lead_id=lead.lead_id, event="zip unknown", detail=unknown_zip_note(lead.zip))]))
     return Outcome(lead, messages=new_lead_messages(lead, config))
 
 
 def build_lead(form: LeadForm, lead_id: str, now, config: AgencyConfig, vendor_source: str = "") -> Lead:
-    found = attribute_lead(form.source_hint, config, vendor=vendor_source)
-    notes = form.notes
-    if found.source == UNMATCHED:  # the raw answer stays with the lead (How Heard, once that column exists)
-        notes = cap_notes("\n".join(filter(None, [f"How heard: {form.source_hint}", notes])))
+    found = attribute_lead(form.source_hint or form.how_heard, config, vendor=vendor_source)
+    # the lead's own answer stays with the lead (How Heard), so attribution can be re-run after an alias is added
+    how_heard = form.how_heard or (form.source_hint if found.source == UNMATCHED else "")
     return Lead(
         lead_id=lead_id, received_at=now, first_name=form.first_name, last_name=form.last_name, email=form.email,
         phone=form.phone, zip=form.zip, county=form.county, state=form.state, time_zone=form.time_zone,
         insurance_type=form.insurance_type, line=form.line, current_carrier=form.current_carrier,
         policy_expiration=form.policy_expiration, source=found.source, priority=found.priority,
-        status="New", consent=form.consent, notes=notes,
+        status="New", consent=form.consent, notes=form.notes, how_heard=how_heard,
+        consent_at=now if form.consent else None, consent_ip=form.consent_ip,
+        consent_page_url=form.consent_page_url, consent_certificate_url=form.consent_certificate_url,
     )
 
 
@@ -94,7 +102,7 @@ def _attach_duplicate(existing: Lead, form: LeadForm, store: Store, config: Agen
     the managers when the owner has left, is inactive or is out: a Bound client asking again
     is a cross-sell, a Lost one a second chance.
     """
-    source_name, _ = attribute(form.source_hint, config, vendor=vendor_source)
+    source_name, _ = attribute(form.source_hint or form.how_heard, config, vendor=vendor_source)
     news = _resubmitted(existing, form, source_name)
     if news:
         stamp = now.astimezone(config.settings.tz).strftime("%Y-%m-%d %H:%M")

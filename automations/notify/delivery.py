@@ -26,6 +26,7 @@ from . import outbox
 from automations.clock import Clock
 from automations.config import AgencyConfig
 from automations.contact import mask, normalize_phone, redact
+from .consent import consent_refusal
 from .optout import is_opted_out, set_opted_out
 from .outbox import Pending, RetryPolicy
 from automations.ports import Message, Notifier, Store
@@ -353,11 +354,15 @@ def _expired(message: Message, now: datetime) -> str:
 
 
 def _stopped(message: Message, store: Store) -> str:
-    """Why a message to a lead must not go at all (STOP for texts, unsubscribe for email)."""
+    """Why a message to a lead must not go at all (STOP or no consent for texts, unsubscribe for email)."""
     if message.recipient != "lead":
         return ""
     if message.channel == "sms" and is_opted_out(store, message.to):
         return "opted out of texts (STOP)"
+    if message.channel == "sms":
+        refusal = consent_refusal(store.get_lead(message.lead_id), store.config().settings)
+        if refusal:
+            return refusal
     if message.channel == "email" and is_opted_out(store, message.to.strip().lower()):
         return "unsubscribed from email"
     return ""

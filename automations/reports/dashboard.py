@@ -17,6 +17,7 @@ from sheets_schema.dashboard import (
 from sheets_schema.models import Activity, Lead
 
 from automations.config import AgencyConfig
+from automations.unmatched_types import unmatched_message, unmatched_types
 from automations.events import MANAGER_ALERT, REASSIGNED
 from .formats import round_half_up, show
 from .frames import (
@@ -57,6 +58,7 @@ def _same(series: pd.Series, name: str) -> pd.Series:
 
 def dashboard_view(leads: Iterable[Lead], activity: Iterable[Activity], config: AgencyConfig,
                    now: datetime) -> DashboardView:
+    leads = list(leads)
     tz = config.settings.tz
     df = leads_frame(leads, tz)
     events = activity_frame(activity, tz)
@@ -117,4 +119,6 @@ def dashboard_view(leads: Iterable[Lead], activity: Iterable[Activity], config: 
         "month_other_sources": month_total - sum(s["leads"] for s in sources),
     }
     alerts = [a for p in producers for a in (p["untouched_alert"], p["slow_alert"]) if a]
+    recent = [lead for lead in leads if lead.received_at >= now - timedelta(days=90)]
+    alerts += [unmatched_message(answer, n) for answer, n in unmatched_types(recent, config)]
     return DashboardView(local_now, figures, producers, sources, alerts)

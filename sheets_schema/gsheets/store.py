@@ -419,6 +419,19 @@ class GSheetsStore(Store):
     def queued(self, lead_id: str) -> bool:
         return self.outbox.waiting(lead_id, kind="append") > 0
 
+    # ---- refused submissions: kept in the local journal (raw bodies outgrow a sheet's cells) -----
+    def add_rejected(self, row, max_rows: int, max_chars: int) -> str:
+        return self.local.add_rejected(row, max_rows, max_chars)
+
+    def rejected(self):
+        return self.local.rejected()
+
+    def get_rejected(self, rejected_id: str):
+        return self.local.get_rejected(rejected_id)
+
+    def mark_replayed(self, rejected_id: str, lead_id: str) -> None:
+        self.local.mark_replayed(rejected_id, lead_id)
+
     # ---- journal ----------------------------------------------------------------------------
     def add_activity(self, events: Iterable[Activity]) -> None:
         self.local.add_activity(events)  # mirrored to the Activity tab in batches by refresh()
