@@ -583,7 +583,7 @@ def public_url(svc: Services) -> str:
     url = svc.config.get("PUBLIC_URL", "")
     if not url:
         try:
-            url = svc.store.config().settings.get("Public URL")
+            url = svc.store.config().settings.value("Public URL")
         except Exception:  # noqa: BLE001 - a link is better than no email
             url = ""
     return url.rstrip("/")
