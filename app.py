@@ -26,7 +26,7 @@ from automations.clock import Clock, SystemClock
 from automations.contact import redact
 from automations.notify.channels.console import ConsoleNotifier
 from automations.notify.channels.twilio import TwilioSms, signature_valid, twiml_reply
-from automations.errors import InvalidLead, StoreUnavailable
+from automations.errors import InvalidLead, StoreNotReady, StoreUnavailable
 from automations.intake.payload import unbracket
 from automations.intake.validation import Honeypot
 from automations.intake.submission import Outcome, submit_lead
@@ -37,7 +37,7 @@ from automations.routing import decide
 from automations.routing.round_robin import POINTER
 from sheets_schema.demo import demo_rows
 from sheets_schema.models import Lead
-from sheets_schema.stores import DEFAULT_STORE, open_store
+from sheets_schema.stores import DEFAULT_STORE, open_existing_store, open_store
 from sheets_schema.tabs import ROUTING_MODELS
 
 log = logging.getLogger("leadrouter")
@@ -55,6 +55,7 @@ class Services:
         self._notifier = notifier
         self.clock: Clock = clock or SystemClock()
         self._pool: ThreadPoolExecutor | None = None
+        self.may_create = False  # only `init` and `demo` may create the store; everything else needs one
 
     @property
     def notifier(self) -> Notifier:
@@ -65,8 +66,9 @@ class Services:
 
     @property
     def store(self) -> Store:
-        if self._store is None:
-            self._store = open_store(self.config["STORE_URL"])
+        if self._store is None:  # StoreNotReady (one sentence) when it does not exist yet: tried again next time
+            url = self.config["STORE_URL"]
+            self._store = open_store(url) if self.may_create else open_existing_store(url)
         return self._store
 
     def dispatch(self, messages: list[Message]) -> None:
@@ -144,10 +146,22 @@ def http_error(exc: HTTPException):
     return exc
 
 
+@web.errorhandler(StoreNotReady)
+def store_not_ready(exc: StoreNotReady):
+    """No store yet (before `init`): say so with 503 on every page and post; never 'thank you', never a 500."""
+    log.error("cannot serve %s %s: %s", request.method, request.path, exc)
+    wants_html = request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+    if not wants_html or request.is_json or request.path.startswith(("/healthz", "/dashboard.json")):
+        return jsonify(status="unavailable", errors={"store": f"This service cannot store leads yet. {exc}."}), 503
+    return render_template("not_ready.html", reason=str(exc)), 503
+
+
 @web.get("/healthz")
 def healthz():
     try:
         services().store.get_state(POINTER)
+    except StoreNotReady:
+        raise
     except Exception as exc:  # noqa: BLE001 - any store failure means unhealthy
         return jsonify(status="unavailable", error=type(exc).__name__), 503
     return jsonify(status="ok")
@@ -155,6 +169,7 @@ def healthz():
 
 @web.get("/")
 def form_page():
+    services().store  # noqa: B018 - StoreNotReady: the form must not invite posts that cannot be stored
     return render_template("form.html", agency=_agency_name(), errors={}, values={})
 
 
@@ -277,6 +292,7 @@ def _local_json(lead_or_row: dict[str, Any], tz) -> dict[str, Any]:
 @click.option("--model", type=click.Choice(ROUTING_MODELS), default=None, help="Routing model to set.")
 def init_command(demo: bool, model: str | None) -> None:
     """Create the tables/tabs (keeps existing data); --demo loads the demo agency."""
+    services().may_create = True
     store = _store()
     store.init()
     if demo:
@@ -324,6 +340,7 @@ def _serve(app: Flask, host: str, port: int) -> None:
 @click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), type=int, show_default="8000")
 def demo_command(host: str, port: int) -> None:
     """Load the demo agency into the embedded store (unless it already has producers), then serve."""
+    services().may_create = True
     store = _store()
     store.init()
     if not store.read_rows("Producers"):
@@ -468,7 +485,7 @@ def dashboard_json():
 @click.option("--month", default=None, help="YYYY-MM (default: the current month, agency time zone).")
 @click.option("--format", "fmt", type=click.Choice(["md", "csv", "xlsx"]), default="md", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False), default=None,
-              help="File to write (md/csv default to stdout; xlsx defaults to report[-sources]-YYYY-MM.xlsx).")
+              help="File to write (md/csv print here without it; xlsx needs it).")
 def report_command(kind: str, month: str | None, fmt: str, output: str | None) -> None:
     """The lead source report or the monthly summary, as Markdown, CSV or xlsx."""
     from automations.reports import formats
@@ -488,11 +505,16 @@ def report_command(kind: str, month: str | None, fmt: str, output: str | None) -
         content = {"md": lambda: formats.monthly_markdown(report), "csv": lambda: formats.monthly_csv(report),
                    "xlsx": lambda: formats.monthly_xlsx(report)}[fmt]()
     if fmt == "xlsx":
-        output = output or f"report-{'sources-' if kind == 'sources' else ''}{period}.xlsx"
+        if not output:  # a file appears only where the owner asked for it, never silently in this folder
+            raise click.UsageError(f"an xlsx report is a file: add --output "
+                                   f"report-{'sources-' if kind == 'sources' else ''}{period}.xlsx (md and csv "
+                                   "print here)")
+        _output_folder(output)
         with open(output, "wb") as fh:
             fh.write(content)
         click.echo(f"Wrote {output}")
     elif output:
+        _output_folder(output)
         with open(output, "w", encoding="utf-8", newline="") as fh:
             fh.write(content)
         click.echo(f"Wrote {output}")
@@ -500,11 +522,19 @@ def report_command(kind: str, month: str | None, fmt: str, output: str | None) -
         click.echo(content, nl=not content.endswith("\n"))
 
 
+def _output_folder(path: str) -> None:
+    """Refuse, in one sentence, a file whose folder does not exist (before anything is written)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise click.ClickException(f"the folder {folder} does not exist: create it, or write the file elsewhere")
+
+
 @click.command("export")
 @click.argument("file", type=click.Path(dir_okay=False))
 def export_command(file: str) -> None:
     """Write every tab, plus the live Dashboard (formulas and charts), to an .xlsx workbook."""
     from sheets_schema.workbook import export_workbook
+    _output_folder(file)
     export_workbook(_store(), file)
     click.echo(f"Exported to {file}")
 
@@ -800,7 +830,27 @@ def _logging() -> None:
             handler.addFilter(RedactingFilter())
 
 
-@click.group(help="leadrouter: every lead lands with exactly one owner within a second.\n\n"
+class SentencesNotTracebacks(click.Group):
+    """Every command ends with one clear sentence and a non-zero exit, never a stack trace
+    (LOG_LEVEL=DEBUG logs the trace for whoever debugs it)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except StoreNotReady as exc:
+            raise click.ClickException(str(exc)) from None
+        except OSError as exc:  # a folder that does not exist, a disk that is full or read-only
+            where = f": {exc.filename}" if exc.filename else ""
+            raise click.ClickException(f"{exc.strerror or exc}{where}") from None
+        except Exception as exc:  # noqa: BLE001 - the last line of defence for a person at a terminal
+            log.debug("command failed", exc_info=True)
+            raise click.ClickException(f"{exc} ({type(exc).__name__}; LOG_LEVEL=DEBUG shows the details)") from None
+
+
+@click.group(cls=SentencesNotTracebacks,
+             help="leadrouter: every lead lands with exactly one owner within a second.\n\n"
                   "The store is LEADROUTER_STORE (default sqlite:///leads.db).")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
