@@ -164,7 +164,23 @@ def healthz():
         raise
     except Exception as exc:  # noqa: BLE001 - any store failure means unhealthy
         return jsonify(status="unavailable", error=type(exc).__name__), 503
-    return jsonify(status="ok")
+    warnings = _health_warnings()
+    return jsonify(status="ok", **({"warning": " ".join(warnings)} if warnings else {}))
+
+
+def _health_warnings() -> list[str]:
+    """Up, but leads are not being worked: nobody can take a lead, or leads wait without an owner."""
+    from automations.routing.ownerless import OWNERLESS_STATE, nobody_can_take, ownerless_alert
+    store = services().store
+    out = []
+    try:
+        waiting = [i for i in (store.get_state(OWNERLESS_STATE) or "").split(",") if i]
+        out += [ownerless_alert(waiting) + "."] if waiting else []
+        why = nobody_can_take(store.config())
+        out += [why[0].upper() + why[1:] + "."] if why else []
+    except Exception:  # noqa: BLE001 - the health check answers even when the tabs cannot be read
+        log.exception("health warnings")
+    return out
 
 
 @web.get("/")
@@ -200,6 +216,8 @@ def post_lead():
         log.warning("store unavailable and no local copy to route from; post refused with 503")
         return jsonify(errors={"store": "temporarily unavailable, please retry"}), 503
     services().dispatch(outcome.messages)
+    if not outcome.lead.assigned_to.strip() and not outcome.duplicate:  # kept; said loudly, here and every tick
+        log.error("ALERT: lead %s has NO OWNER: %s", outcome.lead.lead_id, outcome.lead.routing_reason)
     status = 200 if outcome.duplicate else 202 if services().store.queued(outcome.lead.lead_id) else 201
     if wants_html:
         return render_template("thanks.html", agency=_agency_name(), lead=outcome.lead), status
@@ -211,6 +229,8 @@ def _answer(outcome: Outcome) -> dict[str, Any]:
             "routing_reason": outcome.lead.routing_reason, "status": outcome.lead.status}
     if outcome.duplicate:
         body["duplicate"] = True
+    elif not outcome.lead.assigned_to.strip():
+        body["warning"] = "kept without an owner: nobody on the Producers tab can take it"
     return body
 
 
@@ -322,6 +342,7 @@ def serve_command(host: str, port: int) -> None:
 
 def _serve(app: Flask, host: str, port: int) -> None:
     from werkzeug.serving import make_server
+    _startup_check()
     server = make_server(host, port, app, threaded=True)
     click.echo(f"leadrouter listening on http://{host}:{server.port}/  (form: /, posts: /leads)")
     speed_clock = _start_speed_clock(app)  # here, not in create_app: gunicorn's web workers never tick
@@ -413,14 +434,30 @@ def activity_command(lead_id: str, as_json: bool) -> None:
         click.echo(f"{e.time.astimezone(tz):%Y-%m-%d %H:%M:%S}  {e.event:<16} {e.detail}")
 
 
+def _check_problems():
+    """What `leadrouter check` reports: the tabs, and how the environment reaches people."""
+    from automations.checks import check_delivery
+    config = _store().config()
+    return check_config(config) + check_delivery(
+        config, email_configured=bool(current_app.config.get("SMTP_URL")),
+        public_url=current_app.config.get("PUBLIC_URL", ""))
+
+
+def _startup_check() -> None:
+    """serve, worker and demo begin with `check`'s errors: a tab that breaks routing is said at start-up."""
+    errors = [p for p in _check_problems() if p.level == "error"]
+    for p in errors:
+        click.echo(f"ERROR   {p.tab}: {p.message}", err=True)
+        log.error("check: %s: %s", p.tab, p.message)
+    if errors:
+        click.echo(f"{len(errors)} error(s) in the tabs: leads are still taken, but fix these (`leadrouter check` "
+                   "lists them again)", err=True)
+
+
 @click.command("check")
 def check_command() -> None:
     """Validate the config tabs; exit 1 when something would break routing."""
-    from automations.checks import check_delivery
-    config = _store().config()
-    problems = check_config(config) + check_delivery(
-        config, email_configured=bool(current_app.config.get("SMTP_URL")),
-        public_url=current_app.config.get("PUBLIC_URL", ""))
+    problems = _check_problems()
     for p in problems:
         click.echo(f"{p.level.upper():<7} {p.tab}: {p.message}")
     errors = [p for p in problems if p.level == "error"]
@@ -804,6 +841,7 @@ def worker_command() -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    _startup_check()
     speed_clock = _start_speed_clock(current_app._get_current_object())
     click.echo(f"leadrouter worker: a tick every {speed_clock.interval:g} s (Ctrl-C to stop)")
     stop.wait()
