@@ -33,6 +33,7 @@ DEFAULT_SETTINGS: dict[str, str] = {
     "Max Reassignments": "2",
     "Default Source": "Website",
     "Public URL": "",
+    "Round Robin Lines": "line",  # line: rotate among producers who write the lead's line; any: pure rotation
 }
 
 

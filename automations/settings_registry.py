@@ -119,6 +119,15 @@ def _territory_fallback(text: str) -> str:
     return text.strip()  # a rotation word or a producer's name: `check` compares it with the Producers tab
 
 
+def _round_robin_lines(text: str) -> str:
+    t = " ".join(text.strip().lower().replace("'", "").split())
+    if t in ("line", "lines", "by line", "same line", "matching", "matching line", "leads line", "y", "yes"):
+        return "line"
+    if t in ("any", "all", "anyone", "everyone", "pure", "rotation", "n", "no", "off"):
+        return "any"
+    raise ValueError("is not line or any")
+
+
 SPECS: dict[str, SettingSpec] = {s.name.lower(): s for s in (
     SettingSpec("Agency Name", "the agency's name in texts, emails and pages", _text, free_text=True),
     SettingSpec("Agency Phone", "the number texts and emails give leads to call back", _phone),
@@ -141,6 +150,8 @@ SPECS: dict[str, SettingSpec] = {s.name.lower(): s for s in (
                 read_whole_number),
     SettingSpec("Default Source", "the source of a lead that names none", _text, free_text=True),
     SettingSpec("Public URL", "where the internet reaches this service (unsubscribe links, Twilio)", _url),
+    SettingSpec("Round Robin Lines", "line: round-robin rotates among producers who write the lead's line (when "
+                                     "anyone available does); any: among everyone available", _round_robin_lines),
 )}
 
 
