@@ -423,10 +423,8 @@ def activity_command(lead_id: str, as_json: bool) -> None:
     """The audit trail of one lead; an unknown Lead ID is an error (exit 1), with or without --json."""
     store = _store()
     tz = store.config().settings.tz
-    lead_id = lead_id.strip()
-    events = store.activity(lead_id) if lead_id else []  # activity("") would be every lead's
-    if not events and (not lead_id or store.get_lead(lead_id) is None):
-        raise click.ClickException(f"no lead {lead_id} (see `leadrouter leads` for the Lead IDs)")
+    lead_id = _lead(lead_id).lead_id
+    events = store.activity(lead_id)
     if as_json:
         click.echo(json.dumps([_local_json(e.to_row(), tz) for e in events], indent=1))
         return
@@ -452,6 +450,55 @@ def _startup_check() -> None:
     if errors:
         click.echo(f"{len(errors)} error(s) in the tabs: leads are still taken, but fix these (`leadrouter check` "
                    "lists them again)", err=True)
+
+
+def _lead(text: str) -> Lead:
+    """The lead a command names: L-1013, 1013 or #1013; an unknown one is one sentence and exit 1."""
+    from automations.lead_ref import find_lead
+    lead = find_lead(_store(), text)
+    if lead is None:
+        raise click.ClickException(f"no lead {text.strip() or '(blank)'} (see `leadrouter leads` for the Lead IDs)")
+    return lead
+
+
+STATUS_WORDS = {"contacted": "Contacted", "c": "Contacted", "quoted": "Quoted", "q": "Quoted", "bound": "Bound",
+                "b": "Bound", "lost": "Lost", "l": "Lost"}
+
+
+@click.command("status")
+@click.argument("lead_ref", metavar="LEAD")
+@click.argument("status", metavar="Contacted|Quoted|Bound|Lost")
+@click.argument("extra", nargs=-1, metavar="[PREMIUM|REASON]")
+def status_command(lead_ref: str, status: str, extra: tuple[str, ...]) -> None:
+    """Mark a lead: `status 1013 Contacted`, `Quoted 1450`, `Bound 1200` (premium needed), `Lost went elsewhere`.
+
+    The same as editing the Status cell (or replying C/Q/B/L to the text): stamped, logged on Activity,
+    and the speed clock stops for it."""
+    from automations.notify.replies import dollars, money
+    from automations.speed_clock.status import change_status
+    lead = _lead(lead_ref)
+    wanted = STATUS_WORDS.get(status.strip().lower())
+    if wanted is None:
+        raise click.BadParameter(f"{status!r} is not Contacted, Quoted, Bound or Lost", param_hint="STATUS")
+    premium, reason = None, ""
+    if wanted in ("Quoted", "Bound") and extra:
+        premium = money(" ".join(extra).replace(" ", ""))
+        if premium is None:
+            raise click.BadParameter(f"{' '.join(extra)!r} is not a premium (write it like 1450 or $1,450.50)",
+                                     param_hint="PREMIUM")
+    elif wanted == "Lost":
+        reason = " ".join(extra).strip()
+    elif extra:
+        raise click.UsageError(f"Contacted takes nothing after it (got {' '.join(extra)!r})")
+    if wanted == "Bound" and premium is None and lead.premium is None:
+        raise click.UsageError(f"Bound needs the premium: leadrouter status {lead.number} Bound 1200")
+    before = lead.status
+    lead = change_status(_store(), lead, wanted, services().clock.now(), by="leadrouter status",
+                         premium=premium, lost_reason=reason)
+    said = f"{before} -> {lead.status}" if before != lead.status else f"already {lead.status}"
+    extra_text = (f", premium {dollars(premium)}" if premium is not None else "") + \
+        (f", reason: {reason}" if reason else "")
+    click.echo(f"{lead.lead_id} {lead.full_name or ''}: {said}{extra_text}".replace("  ", " "))
 
 
 @click.command("check")
@@ -771,6 +818,7 @@ COMMANDS = [init_command, serve_command, demo_command, route_command, leads_comm
             check_command]
 COMMANDS += [report_command, export_command, import_command]
 COMMANDS += [outbox_command]
+COMMANDS += [status_command]
 
 
 class RedactingFilter(logging.Filter):

@@ -148,8 +148,10 @@ def _show(value: Any) -> str:
     return value.isoformat(timespec="minutes") if isinstance(value, datetime) else str(value)
 
 
-def change_status(store: Store, lead: Lead, status: str, now: datetime, by: str) -> Lead:
+def change_status(store: Store, lead: Lead, status: str, now: datetime, by: str, *,
+                  premium: float | None = None, lost_reason: str = "") -> Lead:
     """A Status set from outside the sheet (a workbook import, the CLI): stamped and logged as a
     sheet edit would be. ValueError for a Status the lead cannot take."""
     hours = BusinessHours.from_settings(store.config().settings)
-    return apply_status(store, lead, status_changes(lead, status, now, hours), now, by=by)
+    changes = status_changes(lead, status, now, hours, premium=premium, lost_reason=lost_reason)
+    return apply_status(store, lead, changes, now, by=by)
