@@ -340,11 +340,13 @@ def serve_command(host: str, port: int) -> None:
     _serve(current_app._get_current_object(), host, port)
 
 
-def _serve(app: Flask, host: str, port: int) -> None:
+def _serve(app: Flask, host: str, port: int, dashboard_token: str = "") -> None:
     from werkzeug.serving import make_server
     _startup_check()
     server = make_server(host, port, app, threaded=True)
     click.echo(f"leadrouter listening on http://{host}:{server.port}/  (form: /, posts: /leads)")
+    if dashboard_token:
+        click.echo(f"Dashboard: http://{host}:{server.port}/dashboard?token={dashboard_token}")
     speed_clock = _start_speed_clock(app)  # here, not in create_app: gunicorn's web workers never tick
     _sigterm_as_interrupt()
     try:
@@ -368,7 +370,24 @@ def demo_command(host: str, port: int) -> None:
         for tab, rows in demo_rows().items():
             store.replace_rows(tab, rows)
         click.echo("Loaded the demo agency.")
-    _serve(current_app._get_current_object(), host, port)
+    _serve(current_app._get_current_object(), host, port, dashboard_token=_demo_dashboard_token(store))
+
+
+DEMO_DASHBOARD_TOKEN = "demo_dashboard_token"
+
+
+def _demo_dashboard_token(store: Store) -> str:
+    """The demo's dashboard opens with a printed link: LEADROUTER_DASHBOARD_TOKEN if set, else a token made
+    once and kept in the store (the same link works after a restart)."""
+    token = current_app.config.get("DASHBOARD_TOKEN", "")
+    if not token:
+        with store.exclusive():
+            token = store.get_state(DEMO_DASHBOARD_TOKEN) or ""
+            if not token:
+                token = secrets.token_urlsafe(18)
+                store.set_state(DEMO_DASHBOARD_TOKEN, token)
+        current_app.config["DASHBOARD_TOKEN"] = token
+    return token
 
 
 @click.command("route")
