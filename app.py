@@ -22,7 +22,7 @@ from flask.cli import with_appcontext
 from werkzeug.exceptions import HTTPException
 
 from automations.checks import check_config
-from automations.clock import Clock, SystemClock
+from automations.clock import Clock, SystemClock, for_people
 from automations.contact import redact
 from automations.notify.channels.console import ConsoleNotifier
 from automations.notify.channels.twilio import TwilioSms, signature_valid, twiml_reply
@@ -69,6 +69,10 @@ class Services:
         if self._store is None:  # StoreNotReady (one sentence) when it does not exist yet: tried again next time
             url = self.config["STORE_URL"]
             self._store = open_store(url) if self.may_create else open_existing_store(url)
+            try:  # log lines in the agency's time from now on
+                AgencyTimeFormatter.tz = self._store.config().settings.tz
+            except Exception:  # noqa: BLE001 - before `init` there are no tabs yet: machine time until then
+                pass
         return self._store
 
     def dispatch(self, messages: list[Message]) -> None:
@@ -431,7 +435,7 @@ def leads_command(as_json: bool) -> None:
         click.echo(json.dumps([_local_json(lead.to_row(), tz) for lead in leads], indent=1))
         return
     for lead in leads:
-        click.echo(f"{lead.lead_id}  {lead.received_at.astimezone(tz):%Y-%m-%d %H:%M}  {lead.status:<9} "
+        click.echo(f"{lead.lead_id}  {for_people(lead.received_at, tz)}  {lead.status:<9} "
                    f"{lead.assigned_to:<12} {lead.insurance_type:<10} {lead.zip}  {lead.source}")
 
 
@@ -448,7 +452,7 @@ def activity_command(lead_id: str, as_json: bool) -> None:
         click.echo(json.dumps([_local_json(e.to_row(), tz) for e in events], indent=1))
         return
     for e in events:
-        click.echo(f"{e.time.astimezone(tz):%Y-%m-%d %H:%M:%S}  {e.event:<16} {e.detail}")
+        click.echo(f"{for_people(e.time, tz, seconds=True)}  {e.event:<16} {e.detail}")
 
 
 def _check_problems():
@@ -826,11 +830,18 @@ def outbox_command(send: bool) -> None:
     if send:
         report = retry_due(svc.store, svc.notifier, svc.clock)
         click.echo(", ".join(f"{n} {k}" for k, n in sorted(report.items())) or "nothing due")
-    for p in pending(svc.store):
+    waiting = pending(svc.store)
+    if not waiting:
+        click.echo("Nothing waiting: every message has gone out.")
+        return
+    tz = svc.store.config().settings.tz
+    for p in sorted(waiting, key=lambda p: p.due):
         m = p.msg
-        click.echo(f"{p.due.isoformat(timespec='minutes')}  {p.state:<8} {m.channel:<5} {m.recipient} "
-                   f"({mask(m.to) if m.channel != 'push' else 'webhook'})  {m.lead_id} {m.template}  "
-                   f"attempts {p.attempts}" + (f"  last error: {p.error}" if p.error else ""))
+        when = for_people(p.due, tz)
+        how = (f"held for quiet hours, goes at {when}" if p.state == "deferred"
+               else f"attempts {p.attempts}, next try {when}" + (f", last error: {p.error}" if p.error else ""))
+        click.echo(f"{when}  {p.state:<8} {m.channel:<5} {m.recipient} "
+                   f"({mask(m.to) if m.channel != 'push' else 'webhook'})  {m.lead_id} {m.template}  {how}")
 
 
 COMMANDS = [init_command, serve_command, demo_command, route_command, leads_command, activity_command,
@@ -919,6 +930,21 @@ def worker_command() -> None:
 COMMANDS += [tick_command, worker_command]
 
 
+class AgencyTimeFormatter(logging.Formatter):
+    """Log lines carry the agency's time with its offset (Settings -> Time Zone, once a store is open),
+    the same clock as every other time a person reads; machine-local time until then."""
+
+    tz = None
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 - logging's name
+        from datetime import timezone
+        moment = datetime.fromtimestamp(record.created, tz=timezone.utc)
+        return for_people(moment, self.tz or moment.astimezone().tzinfo, seconds=True)
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
 def _logging() -> None:
     """Masked logging for every process: the CLI, and the web process gunicorn runs (create_app).
 
@@ -927,8 +953,9 @@ def _logging() -> None:
     """
     root = logging.getLogger()
     if not root.handlers:
-        logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format=LOG_FORMAT)
+        for handler in root.handlers:  # the one basicConfig made: ours to format
+            handler.setFormatter(AgencyTimeFormatter(LOG_FORMAT))
     handlers = [h for name in ("", "gunicorn.error", "gunicorn.access") for h in logging.getLogger(name).handlers]
     for handler in handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):

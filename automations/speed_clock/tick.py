@@ -35,7 +35,7 @@ from sheets_schema.models import Activity, Lead
 from .actions import Action, Journal, untouched
 from automations.events import MANAGER_ALERT, REASSIGNED
 from .business_hours import BusinessHours
-from automations.clock import Clock
+from automations.clock import Clock, for_people
 from automations.config import AgencyConfig
 from automations.contact import redact
 from .escalation import (choose_new_owner, followthrough, followthrough_key, ladder, manager_messages,
@@ -73,7 +73,7 @@ class TickReport:
     seconds: float = 0.0
 
     def summary(self) -> str:
-        line = (f"tick at {self.now.isoformat(timespec='seconds')}: {self.watched} lead(s) watched, "
+        line = (f"tick at {for_people(self.now, self.now.tzinfo, seconds=True)}: {self.watched} lead(s) watched, "
                 f"{len(self.done)} step(s) done, {self.sent} message(s) sent, {len(self.errors)} error(s) "
                 f"in {self.seconds:.3f} s")
         return line + "".join(f"\nSettings problem: {p}" for p in self.problems)
