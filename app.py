@@ -660,6 +660,15 @@ def import_command(file: str) -> None:
         raise click.ClickException(f"{file}: {exc}") from None
     for line in summary.lines():
         click.echo(line)
+    problems = _check_problems()  # what the imported tabs now say, as `leadrouter check` would
+    for p in problems:
+        click.echo(f"{p.level.upper():<7} {p.tab}: {p.message}")
+    errors = sum(1 for p in problems if p.level == "error")
+    click.echo(f"check: {errors} error(s), {len(problems) - errors} warning(s)")
+    if summary.skipped or errors:  # the rest was imported; a script must still see that something was not
+        raise click.ClickException(f"{len(summary.skipped)} row(s) or tab(s) skipped and {errors} check error(s): "
+                                   "fix them in the workbook and import it again (rows already imported are "
+                                   "not added twice)")
 
 
 # ---- notifications: channels from the environment, Twilio, inbound texts, unsubscribe -----
