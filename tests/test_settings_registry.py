@@ -96,3 +96,16 @@ def test_the_readers_understand_words_units_and_yes_no():
     for bad in ("maybe", "later"):
         with pytest.raises(ValueError):
             read_yes_no(bad)
+
+
+def test_producers_cells_take_number_words_and_yes_no_words_and_check_names_what_it_cannot_read():
+    config = demo_config()
+    rows = demo_rows()
+    rows["Producers"][0].update(max_active_leads="ten", active="Yes!")
+    rows["Producers"][1].update(max_active_leads="lots")
+    config = AgencyConfig.from_rows(rows)
+    sarah, james = config.producer("Sarah M."), config.producer("James K.")
+    assert sarah.max_active_leads == 10 and sarah.is_active and not sarah.problems
+    assert james.max_active_leads is None
+    assert "error Producers: James K.: Max Active Leads 'lots' is not a whole number; read as blank, so no cap" \
+        in messages(config)
