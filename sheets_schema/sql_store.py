@@ -328,8 +328,13 @@ class SqlStore(Store):
     def set_state(self, name: str, value: str) -> None:
         with self._tx() as conn:
             done = conn.execute(update(state_t).where(state_t.c.name == name).values(value=value)).rowcount
-            if not done:
-                conn.execute(insert(state_t).values(name=name, value=value))
+            if done:
+                return
+            try:
+                with self._tx(savepoint=True) as inner:
+                    inner.execute(insert(state_t).values(name=name, value=value))
+            except IntegrityError:  # two workers wrote a new row at once: the other's insert won; ours is later
+                conn.execute(update(state_t).where(state_t.c.name == name).values(value=value))
 
     def next_lead_id(self) -> str:
         with self._tx() as conn:
