@@ -26,12 +26,12 @@ from werkzeug.exceptions import HTTPException
 
 from automations.abuse_checks import check_abuse
 from automations.checks import check_config
-from automations.clock import Clock, SystemClock
+from automations.clock import Clock, SystemClock, for_people
 from automations.contact import redact
 from automations.one_line import escape_breaks
 from automations.notify.channels.console import ConsoleNotifier
 from automations.notify.channels.twilio import TwilioSms, signature_valid, twiml_reply
-from automations.errors import InvalidLead, StoreUnavailable
+from automations.errors import InvalidLead, StoreNotReady, StoreUnavailable
 from automations.intake.payload import unbracket
 from automations.intake.captcha import Captcha, without_tokens
 from automations.intake.validation import Honeypot
@@ -46,7 +46,7 @@ from automations.routing import decide
 from automations.routing.round_robin import POINTER
 from sheets_schema.demo import demo_rows
 from sheets_schema.models import Lead
-from sheets_schema.stores import DEFAULT_STORE, open_store
+from sheets_schema.stores import DEFAULT_STORE, open_existing_store, open_store
 from sheets_schema.tabs import ROUTING_MODELS
 
 log = logging.getLogger("leadrouter")
@@ -65,6 +65,7 @@ class Services:
         self.clock: Clock = clock or SystemClock()
         self._pool: ThreadPoolExecutor | None = None
         self.captcha = Captcha.from_env(os.environ) if "CAPTCHA" not in app.config else app.config["CAPTCHA"]
+        self.may_create = False  # only `init` and `demo` may create the store; everything else needs one
 
     @property
     def notifier(self) -> Notifier:
@@ -75,8 +76,13 @@ class Services:
 
     @property
     def store(self) -> Store:
-        if self._store is None:
-            self._store = open_store(self.config["STORE_URL"])
+        if self._store is None:  # StoreNotReady (one sentence) when it does not exist yet: tried again next time
+            url = self.config["STORE_URL"]
+            self._store = open_store(url) if self.may_create else open_existing_store(url)
+            try:  # log lines in the agency's time from now on
+                AgencyTimeFormatter.tz = self._store.config().settings.tz
+            except Exception:  # noqa: BLE001 - before `init` there are no tabs yet: machine time until then
+                pass
         return self._store
 
     def dispatch(self, messages: list[Message]) -> None:
@@ -167,13 +173,41 @@ def http_error(exc: HTTPException):
     return exc
 
 
+@web.errorhandler(StoreNotReady)
+def store_not_ready(exc: StoreNotReady):
+    """No store yet (before `init`): say so with 503 on every page and post; never 'thank you', never a 500."""
+    log.error("cannot serve %s %s: %s", request.method, request.path, exc)
+    wants_html = request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+    if not wants_html or request.is_json or request.path.startswith(("/healthz", "/dashboard.json")):
+        return jsonify(status="unavailable", errors={"store": f"This service cannot store leads yet. {exc}."}), 503
+    return render_template("not_ready.html", reason=str(exc)), 503
+
+
 @web.get("/healthz")
 def healthz():
     try:
         services().store.get_state(POINTER)
+    except StoreNotReady:
+        raise
     except Exception as exc:  # noqa: BLE001 - any store failure means unhealthy
         return jsonify(status="unavailable", error=type(exc).__name__), 503
-    return jsonify(status="ok")
+    warnings = _health_warnings()
+    return jsonify(status="ok", **({"warning": " ".join(warnings)} if warnings else {}))
+
+
+def _health_warnings() -> list[str]:
+    """Up, but leads are not being worked: nobody can take a lead, or leads wait without an owner."""
+    from automations.routing.ownerless import OWNERLESS_STATE, nobody_can_take, ownerless_alert
+    store = services().store
+    out = []
+    try:
+        waiting = [i for i in (store.get_state(OWNERLESS_STATE) or "").split(",") if i]
+        out += [ownerless_alert(waiting) + "."] if waiting else []
+        why = nobody_can_take(store.config())
+        out += [why[0].upper() + why[1:] + "."] if why else []
+    except Exception:  # noqa: BLE001 - the health check answers even when the tabs cannot be read
+        log.exception("health warnings")
+    return out
 
 
 @web.get("/openapi.json")
@@ -190,6 +224,7 @@ def _captcha_widget() -> dict[str, Any]:
 
 @web.get("/")
 def form_page():
+    services().store  # noqa: B018 - StoreNotReady: the form must not invite posts that cannot be stored
     return render_template("form.html", agency=_agency_name(), errors={}, values={})
 
 
@@ -247,6 +282,8 @@ def post_lead():
     except Exception:  # noqa: BLE001 - e.g. the pool is shut down (a deploy); the tick sends them
         log.exception("lead %s stored; its minute-0 messages wait for the tick", outcome.lead.lead_id)
     _remember_form(reading, outcome.lead.lead_id)
+    if not outcome.lead.assigned_to.strip() and not outcome.duplicate:  # kept; said loudly, here and every tick
+        log.error("ALERT: lead %s has NO OWNER: %s", outcome.lead.lead_id, outcome.lead.routing_reason)
     status = 200 if outcome.duplicate else 202 if services().store.queued(outcome.lead.lead_id) else 201
     if wants_html:
         return render_template("thanks.html", agency=_agency_name(), lead=outcome.lead), status
@@ -262,6 +299,8 @@ def _answer(outcome: Outcome, public: bool = False) -> dict[str, Any]:
             "routing_reason": outcome.lead.routing_reason, "status": outcome.lead.status}
     if outcome.duplicate:
         body["duplicate"] = True
+    elif not outcome.lead.assigned_to.strip():
+        body["warning"] = "kept without an owner: nobody on the Producers tab can take it"
     return body
 
 
@@ -377,6 +416,7 @@ def _local_json(lead_or_row: dict[str, Any], tz) -> dict[str, Any]:
 @click.option("--model", type=click.Choice(ROUTING_MODELS), default=None, help="Routing model to set.")
 def init_command(demo: bool, model: str | None) -> None:
     """Create the tables/tabs (keeps existing data); --demo loads the demo agency."""
+    services().may_create = True
     store = _store()
     store.init()
     if demo:
@@ -443,11 +483,15 @@ def serve_command(host: str, port: int) -> None:
     _serve(current_app._get_current_object(), host, port)
 
 
-def _serve(app: Flask, host: str, port: int, speed_clock: bool = True) -> None:
+def _serve(app: Flask, host: str, port: int, speed_clock: bool = True, dashboard_token: str = "") -> None:
     """waitress (make_server: whole requests are buffered before a worker sees them), plus the
-    speed clock unless this is the Procfile's web process."""
+    speed clock unless this is the Procfile's web process. Starts with `check`'s errors."""
+    _startup_check()
     server = make_server(app, host, port)
     click.echo(f"leadrouter listening on http://{host}:{server.effective_port}/  (form: /, posts: /leads)")
+    if dashboard_token:  # the token is typed into the sign-in page, never carried in a URL
+        click.echo(f"Dashboard: http://{host}:{server.effective_port}/dashboard  (sign in with the token "
+                   f"{dashboard_token})")
     clock = _start_speed_clock(app) if speed_clock else None  # here, not in create_app: web processes never tick
     _sigterm_as_interrupt()
     try:
@@ -474,13 +518,31 @@ def web_command(host: str, port: int) -> None:
 @click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), type=int, show_default="8000")
 def demo_command(host: str, port: int) -> None:
     """Load the demo agency into the embedded store (unless it already has producers), then serve."""
+    services().may_create = True
     store = _store()
     store.init()
     if not store.read_rows("Producers"):
         for tab, rows in demo_rows().items():
             store.replace_rows(tab, rows)
         click.echo("Loaded the demo agency.")
-    _serve(current_app._get_current_object(), host, port)
+    _serve(current_app._get_current_object(), host, port, dashboard_token=_demo_dashboard_token(store))
+
+
+DEMO_DASHBOARD_TOKEN = "demo_dashboard_token"
+
+
+def _demo_dashboard_token(store: Store) -> str:
+    """The demo's dashboard opens with a printed link: LEADROUTER_DASHBOARD_TOKEN if set, else a token made
+    once and kept in the store (the same link works after a restart)."""
+    token = current_app.config.get("DASHBOARD_TOKEN", "")
+    if not token:
+        with store.exclusive():
+            token = store.get_state(DEMO_DASHBOARD_TOKEN) or ""
+            if not token:
+                token = secrets.token_urlsafe(18)
+                store.set_state(DEMO_DASHBOARD_TOKEN, token)
+        current_app.config["DASHBOARD_TOKEN"] = token
+    return token
 
 
 @click.command("route")
@@ -524,7 +586,7 @@ def leads_command(as_json: bool) -> None:
         click.echo(json.dumps([_local_json(lead.to_row(), tz) for lead in leads], indent=1))
         return
     for lead in leads:
-        click.echo(f"{lead.lead_id}  {lead.received_at.astimezone(tz):%Y-%m-%d %H:%M}  {lead.status:<9} "
+        click.echo(f"{lead.lead_id}  {for_people(lead.received_at, tz)}  {lead.status:<9} "
                    f"{lead.assigned_to:<12} {lead.insurance_type:<10} {lead.zip}  {lead.source}")
 
 
@@ -535,20 +597,17 @@ def activity_command(lead_id: str, as_json: bool) -> None:
     """The audit trail of one lead; an unknown Lead ID is an error (exit 1), with or without --json."""
     store = _store()
     tz = store.config().settings.tz
-    lead_id = lead_id.strip()
-    events = store.activity(lead_id) if lead_id else []  # activity("") would be every lead's
-    if not events and (not lead_id or store.get_lead(lead_id) is None):
-        raise click.ClickException(f"no lead {lead_id} (see `leadrouter leads` for the Lead IDs)")
+    lead_id = _lead(lead_id).lead_id
+    events = store.activity(lead_id)
     if as_json:
         click.echo(json.dumps([_local_json(e.to_row(), tz) for e in events], indent=1))
         return
     for e in events:
-        click.echo(f"{e.time.astimezone(tz):%Y-%m-%d %H:%M:%S}  {e.event:<16} {e.detail}")
+        click.echo(f"{for_people(e.time, tz, seconds=True)}  {e.event:<16} {e.detail}")
 
 
-@click.command("check")
-def check_command() -> None:
-    """Validate the config tabs; exit 1 when something would break routing."""
+def _check_problems():
+    """What `leadrouter check` reports: the tabs, and how the environment reaches people."""
     from automations.checks import check_delivery
     config = _store().config()
     problems = check_config(config) + check_delivery(
@@ -557,7 +616,73 @@ def check_command() -> None:
     problems += _call_connect_problems(config)
     problems += check_abuse(config, public_url=public_url(services()), captcha=services().captcha is not None,
                             dashboard_token=current_app.config.get("DASHBOARD_TOKEN", ""))
-    problems += _unmatched_type_problems(config)
+    return problems + _unmatched_type_problems(config)
+
+
+def _startup_check() -> None:
+    """serve, worker and demo begin with `check`'s errors: a tab that breaks routing is said at start-up."""
+    errors = [p for p in _check_problems() if p.level == "error"]
+    for p in errors:
+        click.echo(f"ERROR   {p.tab}: {p.message}", err=True)
+        log.error("check: %s: %s", p.tab, p.message)
+    if errors:
+        click.echo(f"{len(errors)} error(s) in the tabs: leads are still taken, but fix these (`leadrouter check` "
+                   "lists them again)", err=True)
+
+
+def _lead(text: str) -> Lead:
+    """The lead a command names: L-1013, 1013 or #1013; an unknown one is one sentence and exit 1."""
+    from automations.lead_ref import find_lead
+    lead = find_lead(_store(), text)
+    if lead is None:
+        raise click.ClickException(f"no lead {text.strip() or '(blank)'} (see `leadrouter leads` for the Lead IDs)")
+    return lead
+
+
+STATUS_WORDS = {"contacted": "Contacted", "c": "Contacted", "quoted": "Quoted", "q": "Quoted", "bound": "Bound",
+                "b": "Bound", "lost": "Lost", "l": "Lost"}
+
+
+@click.command("status")
+@click.argument("lead_ref", metavar="LEAD")
+@click.argument("status", metavar="Contacted|Quoted|Bound|Lost")
+@click.argument("extra", nargs=-1, metavar="[PREMIUM|REASON]")
+def status_command(lead_ref: str, status: str, extra: tuple[str, ...]) -> None:
+    """Mark a lead: `status 1013 Contacted`, `Quoted 1450`, `Bound 1200` (premium needed), `Lost went elsewhere`.
+
+    The same as editing the Status cell (or replying C/Q/B/L to the text): stamped, logged on Activity,
+    and the speed clock stops for it."""
+    from automations.notify.replies import dollars, money
+    from automations.speed_clock.status import change_status
+    lead = _lead(lead_ref)
+    wanted = STATUS_WORDS.get(status.strip().lower())
+    if wanted is None:
+        raise click.BadParameter(f"{status!r} is not Contacted, Quoted, Bound or Lost", param_hint="STATUS")
+    premium, reason = None, ""
+    if wanted in ("Quoted", "Bound") and extra:
+        premium = money(" ".join(extra).replace(" ", ""))
+        if premium is None:
+            raise click.BadParameter(f"{' '.join(extra)!r} is not a premium (write it like 1450 or $1,450.50)",
+                                     param_hint="PREMIUM")
+    elif wanted == "Lost":
+        reason = " ".join(extra).strip()
+    elif extra:
+        raise click.UsageError(f"Contacted takes nothing after it (got {' '.join(extra)!r})")
+    if wanted == "Bound" and premium is None and lead.premium is None:
+        raise click.UsageError(f"Bound needs the premium: leadrouter status {lead.number} Bound 1200")
+    before = lead.status
+    lead = change_status(_store(), lead, wanted, services().clock.now(), by="leadrouter status",
+                         premium=premium, lost_reason=reason)
+    said = f"{before} -> {lead.status}" if before != lead.status else f"already {lead.status}"
+    extra_text = (f", premium {dollars(premium)}" if premium is not None else "") + \
+        (f", reason: {reason}" if reason else "")
+    click.echo(f"{lead.lead_id} {lead.full_name or ''}: {said}{extra_text}".replace("  ", " "))
+
+
+@click.command("check")
+def check_command() -> None:
+    """Validate the config tabs; exit 1 when something would break routing."""
+    problems = _check_problems()
     for p in problems:
         click.echo(f"{p.level.upper():<7} {p.tab}: {p.message}")
     errors = [p for p in problems if p.level == "error"]
@@ -736,7 +861,7 @@ def _csp_nonce() -> dict[str, Any]:
 @click.option("--month", default=None, help="YYYY-MM (default: the current month, agency time zone).")
 @click.option("--format", "fmt", type=click.Choice(["md", "csv", "xlsx"]), default="md", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False), default=None,
-              help="File to write (md/csv default to stdout; xlsx defaults to report[-sources]-YYYY-MM.xlsx).")
+              help="File to write (md/csv print here without it; xlsx needs it).")
 def report_command(kind: str, month: str | None, fmt: str, output: str | None) -> None:
     """The lead source report or the monthly summary, as Markdown, CSV or xlsx."""
     from automations.reports import formats
@@ -756,11 +881,16 @@ def report_command(kind: str, month: str | None, fmt: str, output: str | None) -
         content = {"md": lambda: formats.monthly_markdown(report), "csv": lambda: formats.monthly_csv(report),
                    "xlsx": lambda: formats.monthly_xlsx(report)}[fmt]()
     if fmt == "xlsx":
-        output = output or f"report-{'sources-' if kind == 'sources' else ''}{period}.xlsx"
+        if not output:  # a file appears only where the owner asked for it, never silently in this folder
+            raise click.UsageError(f"an xlsx report is a file: add --output "
+                                   f"report-{'sources-' if kind == 'sources' else ''}{period}.xlsx (md and csv "
+                                   "print here)")
+        _output_folder(output)
         with open(output, "wb") as fh:
             fh.write(content)
         click.echo(f"Wrote {output}")
     elif output:
+        _output_folder(output)
         with open(output, "w", encoding="utf-8", newline="") as fh:
             fh.write(content)
         click.echo(f"Wrote {output}")
@@ -768,11 +898,19 @@ def report_command(kind: str, month: str | None, fmt: str, output: str | None) -
         click.echo(content, nl=not content.endswith("\n"))
 
 
+def _output_folder(path: str) -> None:
+    """Refuse, in one sentence, a file whose folder does not exist (before anything is written)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise click.ClickException(f"the folder {folder} does not exist: create it, or write the file elsewhere")
+
+
 @click.command("export")
 @click.argument("file", type=click.Path(dir_okay=False))
 def export_command(file: str) -> None:
     """Write every tab, plus the live Dashboard (formulas and charts), to an .xlsx workbook."""
     from sheets_schema.workbook import export_workbook
+    _output_folder(file)
     export_workbook(_store(), file)
     click.echo(f"Exported to {file}")
 
@@ -791,6 +929,15 @@ def import_command(file: str) -> None:
         raise click.ClickException(f"{file}: {exc}") from None
     for line in summary.lines():
         click.echo(line)
+    problems = _check_problems()  # what the imported tabs now say, as `leadrouter check` would
+    for p in problems:
+        click.echo(f"{p.level.upper():<7} {p.tab}: {p.message}")
+    errors = sum(1 for p in problems if p.level == "error")
+    click.echo(f"check: {errors} error(s), {len(problems) - errors} warning(s)")
+    if summary.skipped or errors:  # the rest was imported; a script must still see that something was not
+        raise click.ClickException(f"{len(summary.skipped)} row(s) or tab(s) skipped and {errors} check error(s): "
+                                   "fix them in the workbook and import it again (rows already imported are "
+                                   "not added twice)")
 
 
 # ---- notifications: channels from the environment, Twilio, inbound texts, unsubscribe -----
@@ -852,7 +999,7 @@ def public_url(svc: Services) -> str:
     url = svc.config.get("PUBLIC_URL", "")
     if not url:
         try:
-            url = svc.store.config().settings.get("Public URL")
+            url = svc.store.config().settings.value("Public URL")
         except Exception:  # noqa: BLE001 - a link is better than no email
             url = ""
     return url.rstrip("/")
@@ -962,17 +1109,25 @@ def outbox_command(send: bool) -> None:
     if send:
         report = retry_due(svc.store, svc.notifier, svc.clock)
         click.echo(", ".join(f"{n} {k}" for k, n in sorted(report.items())) or "nothing due")
-    for p in pending(svc.store):
+    waiting = pending(svc.store)
+    if not waiting:
+        click.echo("Nothing waiting: every message has gone out.")
+        return
+    tz = svc.store.config().settings.tz
+    for p in sorted(waiting, key=lambda p: p.due):
         m = p.msg
-        click.echo(f"{p.due.isoformat(timespec='minutes')}  {p.state:<8} {m.channel:<5} {m.recipient} "
-                   f"({mask(m.to) if m.channel != 'push' else 'webhook'})  {m.lead_id} {m.template}  "
-                   f"attempts {p.attempts}" + (f"  last error: {p.error}" if p.error else ""))
+        when = for_people(p.due, tz)
+        how = (f"held for quiet hours, goes at {when}" if p.state == "deferred"
+               else f"attempts {p.attempts}, next try {when}" + (f", last error: {p.error}" if p.error else ""))
+        click.echo(f"{when}  {p.state:<8} {m.channel:<5} {m.recipient} "
+                   f"({mask(m.to) if m.channel != 'push' else 'webhook'})  {m.lead_id} {m.template}  {how}")
 
 
 COMMANDS = [init_command, serve_command, demo_command, route_command, leads_command, activity_command,
             check_command]
 COMMANDS += [report_command, export_command, import_command]
 COMMANDS += [outbox_command]
+COMMANDS += [status_command]
 
 
 class RedactingFilter(logging.Filter):
@@ -1140,6 +1295,7 @@ def worker_command() -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    _startup_check()
     speed_clock = _start_speed_clock(current_app._get_current_object())
     click.echo(f"leadrouter worker: a tick every {speed_clock.interval:g} s (Ctrl-C to stop)")
     stop.wait()
@@ -1319,6 +1475,21 @@ def forms_command(as_json: bool) -> None:
 COMMANDS += [rejected_command, replay_command, forms_command]
 
 
+class AgencyTimeFormatter(logging.Formatter):
+    """Log lines carry the agency's time with its offset (Settings -> Time Zone, once a store is open),
+    the same clock as every other time a person reads; machine-local time until then."""
+
+    tz = None
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 - logging's name
+        from datetime import timezone
+        moment = datetime.fromtimestamp(record.created, tz=timezone.utc)
+        return for_people(moment, self.tz or moment.astimezone().tzinfo, seconds=True)
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
 def _logging() -> None:
     """Masked logging for every process: the CLI, and the web process gunicorn runs (create_app).
 
@@ -1327,15 +1498,36 @@ def _logging() -> None:
     """
     root = logging.getLogger()
     if not root.handlers:
-        logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format=LOG_FORMAT)
+        for handler in root.handlers:  # the one basicConfig made: ours to format
+            handler.setFormatter(AgencyTimeFormatter(LOG_FORMAT))
     handlers = [h for name in ("", "gunicorn.error", "gunicorn.access") for h in logging.getLogger(name).handlers]
     for handler in handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())
 
 
-@click.group(help="leadrouter: every lead lands with exactly one owner within a second.\n\n"
+class SentencesNotTracebacks(click.Group):
+    """Every command ends with one clear sentence and a non-zero exit, never a stack trace
+    (LOG_LEVEL=DEBUG logs the trace for whoever debugs it)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except StoreNotReady as exc:
+            raise click.ClickException(str(exc)) from None
+        except OSError as exc:  # a folder that does not exist, a disk that is full or read-only
+            where = f": {exc.filename}" if exc.filename else ""
+            raise click.ClickException(f"{exc.strerror or exc}{where}") from None
+        except Exception as exc:  # noqa: BLE001 - the last line of defence for a person at a terminal
+            log.debug("command failed", exc_info=True)
+            raise click.ClickException(f"{exc} ({type(exc).__name__}; LOG_LEVEL=DEBUG shows the details)") from None
+
+
+@click.group(cls=SentencesNotTracebacks,
+             help="leadrouter: every lead lands with exactly one owner within a second.\n\n"
                   "The store is LEADROUTER_STORE (default sqlite:///leads.db).")
 @click.pass_context
 def cli(ctx: click.Context) -> None:

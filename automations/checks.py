@@ -12,8 +12,6 @@ from datetime import date, datetime
 from typing import Callable
 from urllib.parse import urlsplit
 
-from sheets_schema.tabs import ROUTING_MODELS
-
 from automations.config import AgencyConfig
 from automations.contact import normalize_phone
 from automations.routing.lines import covers
@@ -69,7 +67,7 @@ def check_delivery(config: AgencyConfig, *, email_configured: bool, public_url: 
     """What the environment (not the tabs) gets wrong about reaching people; `public_url` is
     LEADROUTER_PUBLIC_URL ('' when unset)."""
     problems = []
-    url = public_url.strip() or config.settings.get("Public URL")
+    url = public_url.strip() or config.settings.value("Public URL")  # an unreadable one: Settings.problems
     if email_configured and not url:
         problems.append(Problem("error", "Settings", "no Public URL (set LEADROUTER_PUBLIC_URL or the Settings "
                                                      "tab's Public URL): emails to leads wait, because their "
@@ -134,13 +132,10 @@ def _producers(config: AgencyConfig, add: Add) -> None:
 
 
 def _settings(config: AgencyConfig, add: Add) -> None:
-    if config.settings.routing_model not in ROUTING_MODELS:
-        add("error", "Settings", f"Routing Model {config.settings.routing_model!r} is not one of "
-                                 f"{', '.join(ROUTING_MODELS)}; round_robin is used")
     fallback = config.settings.territory_fallback.strip()
     if fallback.lower().replace(" ", "_").replace("-", "_") not in ROTATION_WORDS and config.producer(fallback) is None:
         add("error", "Settings", f"Territory Fallback {_unknown(fallback, config)} (use round_robin or a name)")
-    for level, message in config.settings.problems:  # the speed clock's settings: hours, holidays, zone, cap
+    for level, message in config.settings.problems:  # every setting whose text cannot be read as meant
         add(level, "Settings", message)
     _, consent_problem = read_needs_consent(config.settings)
     if consent_problem:

@@ -1,7 +1,7 @@
 """The Clock port: every decision about time asks a clock, so tests move time instead of sleeping."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Protocol
 
 
@@ -32,3 +32,11 @@ class FrozenClock:
     def advance(self, **delta: float) -> datetime:
         self._now += timedelta(**delta)
         return self._now
+
+
+def for_people(moment: datetime, tz: tzinfo, *, seconds: bool = False) -> str:
+    """'2026-11-24 10:05 -05:00': a moment in the agency's time zone, with its offset. Everything a person
+    reads (CLI lines, logs, Activity details) uses it; only JSON keeps ISO 8601."""
+    local = moment.astimezone(tz)
+    offset = local.strftime("%z")
+    return f"{local.strftime('%Y-%m-%d %H:%M:%S' if seconds else '%Y-%m-%d %H:%M')} {offset[:3]}:{offset[3:]}"

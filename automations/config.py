@@ -9,15 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, time
 from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sheets_schema import cells
 from sheets_schema.models import (
     Client, FormField, LineDef, Producer, Setting, Source, Template, Territory, Weight,
 )
 
 from automations.coverage import find_line
-from automations.settings_text import OpeningHours, describe_hours, read_business_hours, read_holidays, read_time_zone
+from automations.settings_registry import spec_for
+from automations.settings_text import OpeningHours, describe_hours, read_business_hours, read_holidays
 
 DEFAULT_SETTINGS: dict[str, str] = {
     "Agency Name": "Our Agency",
@@ -43,13 +44,8 @@ DEFAULT_SETTINGS: dict[str, str] = {
     "Vendor Posts Per Minute": "300",
     "Lead Texts Per Hour Per Source": "60",
     "Texts Need Consent": "Y",  # TCPA: automated texts to a lead need the lead's recorded consent
+    "Round Robin Lines": "line",  # line: rotate among producers who write the lead's line; any: pure rotation
 }
-
-
-def _whole_number(text: str) -> int | None:
-    """0, 1, 2 ... as typed in a cell ('2', '2.0'); None for anything else ('two', '-1', '1.5')."""
-    value = cells.parse_number(text)
-    return int(value) if value is not None and value >= 0 and value == int(value) else None
 
 
 @dataclass(frozen=True)
@@ -62,35 +58,54 @@ class Settings:
                 return value.strip()
         return DEFAULT_SETTINGS.get(name, "")
 
+    def value(self, name: str) -> Any:
+        """The setting as its reader understands it (automations.settings_registry); the documented
+        default's reading when the text cannot be read (and `unreadable()` names it for `check`)."""
+        spec = spec_for(name, DEFAULT_SETTINGS.get(name, ""))
+        try:
+            return spec.read(self.get(name))
+        except ValueError:
+            return spec.read(DEFAULT_SETTINGS.get(name, ""))
+
+    def unreadable(self) -> list[str]:
+        """A sentence for each setting whose text cannot be read as meant, naming the default used instead."""
+        out = []
+        for name, default in DEFAULT_SETTINGS.items():
+            problem = spec_for(name, default).problem(self.get(name), default)
+            if problem:
+                out.append(problem)
+        return out
+
     @property
     def agency_name(self) -> str:
         return self.get("Agency Name")
 
     @property
     def agency_phone(self) -> str:
-        return self.get("Agency Phone")
+        return self.value("Agency Phone")
 
     @cached_property
     def tz(self) -> ZoneInfo:
-        return read_time_zone(self.get("Time Zone")) or ZoneInfo(DEFAULT_SETTINGS["Time Zone"])
+        return self.value("Time Zone")
 
-    @property
+    @cached_property
     def routing_model(self) -> str:
-        return self.get("Routing Model").lower().replace("-", "_").replace(" ", "_")
+        """round_robin, territory or weighted ('Round Robin' and 'rotation' too); unreadable -> round_robin."""
+        return self.value("Routing Model")
 
     @property
     def duplicate_window_days(self) -> float:
-        return cells.parse_number(self.get("Duplicate Window")) or 0.0
+        """'30', '30 days', '2 weeks', 'thirty'; unreadable -> the default 30 days, never 0 (= off)."""
+        return self.value("Duplicate Window")
 
     @property
     def tick_seconds(self) -> float:
-        return max(5.0, cells.parse_number(self.get("Tick Seconds")) or 30.0)
+        return max(5.0, self.value("Tick Seconds") or float(DEFAULT_SETTINGS["Tick Seconds"]))
 
     @property
     def max_reassignments(self) -> int:
-        """A whole number of times, 0 or more; anything else means the default (2), not 0."""
-        value = _whole_number(self.get("Max Reassignments"))
-        return int(DEFAULT_SETTINGS["Max Reassignments"]) if value is None else value
+        """A whole number of times, 0 or more ('two' too); anything else means the default (2), not 0."""
+        return self.value("Max Reassignments")
 
     @property
     def territory_fallback(self) -> str:
@@ -109,8 +124,7 @@ class Settings:
     def business_hours(self) -> dict[int, tuple[time, time]]:
         """Hours per weekday. An unreadable text means the default hours (never 'always open' or
         'never open', which would flood or freeze the speed clock); `problems` says so."""
-        read = self.opening_hours
-        return read_business_hours(DEFAULT_SETTINGS["Business Hours"]).hours if read.errors else read.hours
+        return self.value("Business Hours")
 
     @cached_property
     def _holidays(self) -> tuple[frozenset[date], frozenset[tuple[int, int]], tuple[str, ...]]:
@@ -127,29 +141,14 @@ class Settings:
 
     @cached_property
     def problems(self) -> tuple[tuple[str, str], ...]:
-        """(level, message) for each speed-clock setting not used as written: `leadrouter check` lists
-        them; a tick records the errors (and goes on with what is said here)."""
-        out: list[tuple[str, str]] = []
+        """(level, message) for each setting not used as written (every DEFAULT_SETTINGS row, through
+        automations.settings_registry): `leadrouter check` lists them; a tick records the errors (and goes
+        on with the defaults named here)."""
+        out: list[tuple[str, str]] = [("error", message) for message in self.unreadable()]
         hours = self.opening_hours
-        text = self.get("Business Hours")
-        if hours.errors:
-            out.append(("error", f"Business Hours {text!r}: {'; '.join(hours.errors)}. The default "
-                                 f"{DEFAULT_SETTINGS['Business Hours']} is used until it is fixed"))
-        elif hours.notes:
-            out.append(("warning", f"Business Hours {text!r}: {'; '.join(hours.notes)}; read as "
-                                   f"{describe_hours(hours.hours)}"))
-        bad = self._holidays[2]
-        if bad:
-            out.append(("error", f"Holidays: {', '.join(repr(b) for b in bad)} not a date (write it like "
-                                 "2026-12-25, or Dec 25 for every year); the office counts as open that day"))
-        zone = self.get("Time Zone")
-        if read_time_zone(zone) is None:
-            out.append(("error", f"Time Zone {zone!r} is not a time zone (write it like America/Chicago); "
-                                 f"{DEFAULT_SETTINGS['Time Zone']} is used"))
-        cap = self.get("Max Reassignments")
-        if _whole_number(cap) is None:
-            out.append(("error", f"Max Reassignments {cap!r} is not a whole number (0, 1, 2 ...); "
-                                 f"{DEFAULT_SETTINGS['Max Reassignments']} is used"))
+        if not hours.errors and hours.notes:
+            out.append(("warning", f"Business Hours {self.get('Business Hours')!r}: {'; '.join(hours.notes)}; "
+                                   f"read as {describe_hours(hours.hours)}"))
         return tuple(out)
 
 

@@ -17,3 +17,8 @@ class StoreUnavailable(RuntimeError):
 
 class ConfigError(ValueError):
     """The configuration tabs say something that cannot be acted on."""
+
+
+class StoreNotReady(RuntimeError):
+    """The store named by LEADROUTER_STORE cannot be used yet: it does not exist or was never initialized
+    (`leadrouter init`), or its address is not one we know. The message is one sentence for a person."""

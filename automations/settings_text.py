@@ -240,3 +240,95 @@ def read_time_zone(text: str) -> ZoneInfo | None:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # 'America' names a folder of zones: IsADirectoryError
         return None
+
+
+# ---- numbers, durations and yes/no, as owners type them ----------------------------------------
+_UNITS = {w: i for i, w in enumerate(("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                                       "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
+                                       "seventeen", "eighteen", "nineteen"))}
+_UNITS.update({"a": 1, "an": 1, "none": 0, "no": 0, "half": 0.5, "a half": 0.5, "dozen": 12, "a dozen": 12})
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+         "ninety": 90}
+YES_WORDS = {"y", "yes", "true", "t", "1", "x", "on", "active", "enabled", "enable", "✓", "✔", "si", "yep", "ok"}
+NO_WORDS = {"n", "no", "false", "f", "0", "off", "inactive", "disabled", "disable", "none", "nope", "-"}
+
+
+def read_number(text: str) -> float:
+    """'30', '1,200', '2.5', 'thirty', 'twenty-five', 'a hundred', 'a dozen' -> the number; ValueError otherwise.
+    (The readers' ValueError says what is wrong without repeating the text: `check` puts the name and text first.)"""
+    t = " ".join(str(text).strip().lower().replace(",", "").split())
+    if not t:
+        raise ValueError("is blank")
+    try:
+        return float(t)
+    except ValueError:
+        t = t.replace("-", " ")  # 'twenty-five'
+    if t in _UNITS:
+        return float(_UNITS[t])
+    total, current, seen = 0.0, 0.0, False
+    for word in t.replace(" and ", " ").split():
+        if word in ("a", "an") and not seen:
+            current, seen = 1.0, True
+        elif word in _UNITS and word not in ("a", "an", "no", "none", "half", "a half", "a dozen"):
+            current += _UNITS[word]
+            seen = True
+        elif word in _TENS:
+            current += _TENS[word]
+            seen = True
+        elif word == "hundred" and seen:
+            current *= 100
+        elif word == "thousand" and seen:
+            total, current = total + current * 1000, 0.0
+        else:
+            raise ValueError("is not a number")
+    return total + current
+
+
+def read_whole_number(text: str) -> int:
+    """A count, 0 or more: '2', '2.0', 'two'; ValueError for '-1', '1.5', 'several'."""
+    value = read_number(text)
+    if value < 0 or value != int(value):
+        raise ValueError("is not a whole number (0, 1, 2 ...)")
+    return int(value)
+
+
+_DURATION_UNITS = {
+    "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
+    "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
+    "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
+    "d": 86400, "day": 86400, "days": 86400,
+    "w": 604800, "wk": 604800, "wks": 604800, "week": 604800, "weeks": 604800,
+    "mo": 2592000, "month": 2592000, "months": 2592000,  # a month counts as 30 days
+}
+_DURATION = re.compile(r"^(.*?)\s*([a-z]+)\.?$")
+
+
+def read_duration(text: str, unit: str) -> float:
+    """'30', '30 days', '2 weeks', 'thirty', '1 month', '90 sec', '2 minutes', '1.5h' -> a count of `unit`
+    (seconds, minutes, hours, days); a bare number is already in `unit`. ValueError otherwise."""
+    t = " ".join(str(text).strip().lower().split())
+    scale = _DURATION_UNITS[unit]
+    try:
+        value = read_number(t)
+    except ValueError:
+        match = _DURATION.match(t)
+        if not match or match.group(2) not in _DURATION_UNITS:
+            raise ValueError(f"is not a number of {unit} (write it like 30 or 30 {unit})") from None
+        amount = match.group(1).strip() or "1"  # 'a week', 'week'
+        try:
+            value = read_number(amount) * _DURATION_UNITS[match.group(2)] / scale
+        except ValueError:
+            raise ValueError(f"is not a number of {unit} (write it like 30 or 30 {unit})") from None
+    if value < 0:
+        raise ValueError("is less than nothing")
+    return value
+
+
+def read_yes_no(text: str) -> bool:
+    """'Y', 'yes', 'True', 'on', 'x' -> True; 'N', 'no', 'off' -> False; ValueError otherwise."""
+    t = str(text).strip().lower().rstrip(".!")
+    if t in YES_WORDS:
+        return True
+    if t in NO_WORDS:
+        return False
+    raise ValueError("is not yes or no (write Y or N)")

@@ -56,8 +56,20 @@ class RowModel(BaseModel):
     @classmethod
     def _checked(cls, col, raw: Any, value: Any, problems: list[str]) -> Any:
         """The value of a typed cell; records a problem when the text could not be read."""
+        from automations.settings_text import read_number, read_yes_no  # the Settings tab's forgiving readers
         if col.kind == "bool":
             known = isinstance(raw, bool) or str(raw).strip().lower() in cells.TRUE_WORDS | FALSE_WORDS
+            if not known:
+                try:
+                    value, known = read_yes_no(str(raw)), True  # 'Yes!', 'enabled', 'nope'
+                except ValueError:
+                    pass
+        elif col.kind in ("int", "number") and value is None:
+            try:
+                number = read_number(str(raw))  # 'ten', 'twenty-five'
+                value, known = (int(number) if col.kind == "int" else number), number >= 0
+            except ValueError:
+                known = False
         elif col.kind == "date" and value is None and isinstance(raw, str):
             value = cells.parse_date_words(raw)
             known = value is not None

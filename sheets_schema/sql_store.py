@@ -153,6 +153,11 @@ class SqlStore(Store):
             yield
 
     # ---- structure ----------------------------------------------------------------
+    def initialized(self) -> bool:
+        """Whether `init` has made our tables (checked before a read, which must not create them)."""
+        from sqlalchemy import inspect
+        return inspect(self.engine).has_table(leads_t.name)
+
     def init(self) -> None:
         metadata.create_all(self.engine)
         self._add_new_columns()

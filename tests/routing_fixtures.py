@@ -29,7 +29,7 @@ def agency(model: str = "round_robin", *, producers: dict[str, dict] | None = No
         rows["Weights"] = weights
     if lines is not None:
         rows["Lines"] = lines
-    for name, value in (settings or {}).items():
+    for name, value in ({"Round Robin Lines": "any", **(settings or {})}).items():  # see conftest.PURE_ROTATION
         rows["Settings"] = [r for r in rows["Settings"] if r["setting"] != name] + [dict(setting=name, value=value)]
     return AgencyConfig.from_rows(rows)
 

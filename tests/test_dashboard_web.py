@@ -149,7 +149,7 @@ def test_the_key_figures_are_on_the_first_screen_and_nothing_is_cut_off(served, 
     sign_in(page, served)
     png = page.screenshot(path=str(tmp_path / f"dashboard-{screen['width']}.png"))  # what the manager sees first
     assert _png_size(png) == (screen["width"], screen["height"])
-    assert page.locator("#producers tr").count() == 6  # 4 producers, the CSR and the manager
+    assert page.locator("#producers tr").count() == 4  # the 4 producers; the CSR and the manager hold no leads
     problems = [p for selector in KEY_FIGURES for p in page.evaluate(ON_SCREEN, selector)]
     assert problems == []
 
@@ -183,3 +183,41 @@ def test_a_new_lead_shows_on_the_next_refresh(manager_app):
     after = client.get("/dashboard.json").get_json()
     assert after["figures"]["today_leads"] == before + 1
     assert after["figures"]["today_contacted_pct"] == pytest.approx(4 / 10)
+
+
+@pytest.fixture
+def quiet_served(demo_store, clock, notifier):
+    """The demo agency on a day without alerts."""
+    from werkzeug.serving import make_server
+    app = create_app({"TESTING": True, "DASHBOARD_TOKEN": TOKEN}, store=demo_store, clock=clock, notifier=notifier)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+ALERT_RED = "rgb(179, 38, 30)"
+
+
+def test_no_alerts_is_not_drawn_as_an_alert_and_csr_and_manager_rows_are_not_producers(quiet_served, browser):
+    page = browser.new_page()
+    page.clock.install()
+    page.goto(f"{quiet_served}/dashboard?token={TOKEN}")
+    for _ in range(2):  # as served, then as the page's own 30-second refresh redraws it
+        none = page.locator("#alerts li")
+        assert none.count() == 1 and none.inner_text() == "No alerts."
+        assert none.evaluate("li => getComputedStyle(li).color") != ALERT_RED
+        assert none.evaluate("li => getComputedStyle(li).listStyleType") == "none"
+        names = page.locator("#producers tr td:first-child").all_inner_texts()
+        assert names == ["Sarah M.", "James K.", "Rachel T.", "David L."]  # not Casey R. (CSR), Morgan P. (Manager)
+        page.evaluate("document.querySelectorAll('#alerts li, #producers tr').forEach(e => e.dataset.old = 1)")
+        page.clock.run_for(31_000)
+        page.wait_for_function("document.querySelector('#alerts li:not([data-old])') !== null")
+
+
+def test_a_real_alert_is_still_red(served, browser):
+    page = browser.new_page()
+    page.goto(f"{served}/dashboard?token={TOKEN}")
+    assert page.locator("#alerts li").first.evaluate("li => getComputedStyle(li).color") == ALERT_RED

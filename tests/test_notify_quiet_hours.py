@@ -140,3 +140,17 @@ def test_check_is_quiet_about_quiet_hours_it_can_use(demo_store, app, runner):
     set_quiet_hours(demo_store, "8:30 pm - 8:30 am")
     with app.app_context():
         assert "Quiet Hours" not in runner.invoke(args=["check"]).output
+
+
+def test_leadrouter_outbox_says_nothing_waiting_then_lists_a_held_text_with_when_it_goes(app, demo_store, clock,
+                                                                                         notifier):
+    runner = app.test_cli_runner()
+    with app.app_context():
+        assert runner.invoke(args=["outbox"]).output == "Nothing waiting: every message has gone out.\n"
+    clock.set(datetime(2026, 11, 25, 2, 30, tzinfo=UTC))  # 21:30 in New York: quiet hours
+    outcome, text = lead_text(demo_store, clock, "New York")
+    assert not deliver(text, demo_store, notifier, clock).sent
+    with app.app_context():
+        listing = runner.invoke(args=["outbox"]).output
+    assert f"{outcome.lead.lead_id} lead_text_min5  held for quiet hours, goes at 2026-11-25 08:00 -05:00" in listing
+    assert listing.startswith("2026-11-25 08:00 -05:00  deferred sms   lead (")

@@ -218,9 +218,13 @@ def test_one_formatter_reads_a_figure_the_same_on_the_dashboard_and_in_the_repor
     assert show(None, "pct") == show(float("nan"), "minutes") == "--"
 
 
-def test_an_xlsx_report_is_written_to_a_default_file_name(october, runner, tmp_path, monkeypatch):
+def test_an_xlsx_report_is_written_only_where_output_says(october, runner, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = runner.invoke(args=["report", "monthly", "--month", "2026-10", "--format", "xlsx"])
+    refused = runner.invoke(args=["report", "monthly", "--month", "2026-10", "--format", "xlsx"])
+    assert refused.exit_code != 0 and "--output report-2026-10.xlsx" in refused.output
+    assert not list(tmp_path.glob("report*"))
+    result = runner.invoke(args=["report", "monthly", "--month", "2026-10", "--format", "xlsx",
+                                 "--output", "report-2026-10.xlsx"])
     assert result.exit_code == 0, result.output
     book = load_workbook(tmp_path / "report-2026-10.xlsx")
     assert {"Summary", "Sources", "Producers", "By line"} <= set(book.sheetnames)

@@ -94,8 +94,8 @@ def test_an_unknown_routing_model_is_an_error():
 @pytest.mark.parametrize("change, message", [
     ({"out_until": "next week"}, "Producers: Sarah M.: Out Until 'next week' is not a date (e.g. 12/24/2026); read "
                                  "as blank, so not away: leads keep coming"),
-    ({"max_active_leads": "ten"}, "Producers: Sarah M.: Max Active Leads 'ten' is not a whole number; read as "
-                                  "blank, so no cap"),
+    ({"max_active_leads": "lots"}, "Producers: Sarah M.: Max Active Leads 'lots' is not a whole number; read as "
+                                   "blank, so no cap"),  # 'ten' is read as 10
     ({"active": "maybe"}, "Producers: Sarah M.: Active 'maybe' is not Y or N; read as N, so no leads"),
     ({"role": "Closer"}, "Producers: Sarah M.: Role 'Closer' is not Producer, CSR or Manager; kept out of every "
                          "rotation"),
@@ -177,7 +177,15 @@ def test_every_manager_inactive_is_reported():
 
 
 def test_an_unreadable_weight_is_an_error_naming_the_factor():
-    weights = [dict(factor="capacity", weight="thirty"), dict(factor="specialization", weight="35"),
+    weights = [dict(factor="capacity", weight="a lot"), dict(factor="specialization", weight="35"),
                dict(factor="close_rate", weight="25"), dict(factor="response_time", weight="10")]
-    assert "Weights: capacity: Weight 'thirty' is not a number; read as blank, so the default weight is used" \
+    assert "Weights: capacity: Weight 'a lot' is not a number; read as blank, so the default weight is used" \
         in problems(agency("weighted", weights=weights), "error")
+
+
+def test_a_weight_written_in_words_is_read_as_meant():
+    weights = [dict(factor="capacity", weight="thirty"), dict(factor="specialization", weight="thirty-five"),
+               dict(factor="close_rate", weight="25"), dict(factor="response_time", weight="10")]
+    config = agency("weighted", weights=weights)
+    assert config.weights[0].weight == 30 and config.weights[1].weight == 35
+    assert not [p for p in problems(config, "error") if p.startswith("Weights")]

@@ -169,7 +169,7 @@ def test_leadrouter_tick_runs_one_pass_at_the_given_time_and_prints_what_it_did(
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("L-1001 esc-5: reminder to Sarah M.")
-    assert lines[-1].startswith("tick at 2026-11-24T10:05:00-05:00: 1 lead(s) watched, 3 step(s) done, "
+    assert lines[-1].startswith("tick at 2026-11-24 10:05:00 -05:00: 1 lead(s) watched, 3 step(s) done, "
                                 "3 message(s) sent, 0 error(s)")
     again = runner.invoke(args=["tick", "--now", "2026-11-24T15:05:00+00:00"])
     assert "0 step(s) done" in again.output

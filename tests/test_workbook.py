@@ -149,3 +149,19 @@ def test_a_config_value_that_does_not_parse_survives_the_round_trip(demo_store, 
     export_workbook(demo_store, tmp_path / "odd.xlsx")
     import_workbook(fresh_store, tmp_path / "odd.xlsx", T0, change_status)
     assert fresh_store.read_rows("Sources")[0]["cost_per_lead"] == "about $20"
+
+
+def test_import_with_skipped_rows_runs_check_and_exits_non_zero(runner, demo_store, exported, tmp_path):
+    book = load_workbook(exported)
+    leads = book["Leads"]
+    headers = [c.value for c in leads[1]]
+    leads.append({headers.index("Lead ID") + 1: "L-3001", headers.index("Received At") + 1: "sometime"})
+    settings = book["Settings"]
+    settings.append(["Duplicate Window", "about a month-ish"])
+    damaged = tmp_path / "damaged.xlsx"
+    book.save(damaged)
+    result = runner.invoke(args=["import", str(damaged)])
+    assert result.exit_code == 1
+    assert "Skipped: Leads row" in result.output
+    assert "ERROR   Settings: Duplicate Window 'about a month-ish'" in result.output  # check ran after the import
+    assert "1 row(s) or tab(s) skipped and 1 check error(s)" in result.output

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from sheets_schema.models import Activity, Lead, Producer
 
 from . import outbox
-from automations.clock import Clock
+from automations.clock import Clock, for_people
 from automations.config import AgencyConfig
 from automations.contact import mask, normalize_phone, redact
 from .consent import consent_refusal
@@ -254,6 +254,15 @@ def _send(notifier: Notifier, message: Message, policy: RetryPolicy) -> str | No
             policy.sleep(waits.pop(0))
 
 
+def _agency_zone(store: Store):
+    """The agency's time zone for a detail a person reads; UTC when the tabs cannot be read (an outage)."""
+    from datetime import timezone
+    try:
+        return store.config().settings.tz
+    except Exception:  # noqa: BLE001 - a failed send is recorded whatever the tabs say
+        return timezone.utc
+
+
 def _failed(message: Message, store: Store, notifier: Notifier, clock: Clock, policy: RetryPolicy,
             entry: Pending, exc: ChannelError) -> Delivery:
     now = clock.now()
@@ -276,7 +285,7 @@ def _failed(message: Message, store: Store, notifier: Notifier, clock: Clock, po
         return Delivery(message, False, detail)
     retry_at = policy.next_try(attempts, now)
     detail = (f"{message.template} to {_who(message)}: {error}; attempt {attempts}, "
-              f"next try {retry_at.isoformat(timespec='seconds')}")
+              f"next try {for_people(retry_at, _agency_zone(store), seconds=True)}")
     with store.exclusive():
         outbox.hold(store, entry.model_copy(update={"state": "failed", "due": retry_at, "attempts": attempts,
                                                      "error": error}))
@@ -325,7 +334,9 @@ def _defer(message: Message, store: Store, now: datetime, allowed: datetime, lea
            claim_key: str, entry: Pending, why: str = "quiet hours") -> Delivery:
     zone = lead_zone(lead, config.settings)
     local = allowed.astimezone(zone)
-    detail = (f"until {local:%Y-%m-%d %H:%M} {local.tzname()} ({zone.key}, {why}): "
+    agency = config.settings.tz
+    also = "" if zone.key == agency.key else f" = {for_people(allowed, agency)} agency time"
+    detail = (f"until {local:%Y-%m-%d %H:%M} {local.tzname()} ({zone.key}, {why}{also}): "
               f"{message.template} to {_who(message)}")
     with store.exclusive():
         if not store.claim(_row(message, now, "deferred", detail, claim_key)):

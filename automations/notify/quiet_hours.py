@@ -78,9 +78,9 @@ def quiet_window(text: str) -> tuple[tuple[time, time], str]:
 def quiet_hours_problems(settings: Settings) -> list[tuple[str, str]]:
     """(level, message) about the Quiet Hours setting, for `leadrouter check`."""
     _, problem = quiet_window(settings.get("Quiet Hours"))
-    if not problem:
+    if not problem or "not readable" in problem:  # unreadable text: Settings.problems names it (the registry)
         return []
-    return [("error" if "not readable" in problem else "warning", problem)]
+    return [("warning", problem)]
 
 
 def _quiet(local: time, start: time, end: time) -> bool:

@@ -81,6 +81,8 @@ def dashboard_view(leads: Iterable[Lead], activity: Iterable[Activity], config: 
         avg = mean(df.loc[mine & is_today & reached, "response_minutes"])
         untouched = int((mine & stale).sum())
         producers.append({
+            # CSR and Manager rows are on the web page only while they hold leads (a client's CSR, a fallback)
+            "role": p.role, "listed": p.role == "Producer" or bool(leads_today or untouched),
             "name": p.name, "leads": leads_today, "contacted": reached_today, "avg_minutes": avg,
             "close_rate": ratio(int((mine & window & (df["status"] == "Bound")).sum()), int((mine & window).sum())),
             "untouched": untouched,

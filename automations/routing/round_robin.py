@@ -4,7 +4,9 @@ The pointer is the last producer this model assigned and where they stood on the
 ("Rachel T. (#3 of 6)"): when that row is deleted or renamed, the rotation goes on from
 that place instead of restarting at the top (which would cost everyone below their turn).
 A producer back from time off is simply in the rotation again at their place in the tab:
-no catch-up burst. The territory model's fallback rotates with the same pointer over a
+no catch-up burst. By default the rotation is among the available producers who write the
+lead's line (when any does), as reassignment does; Settings -> Round Robin Lines = any makes it
+the guide's pure rotation among everyone available. The reason says which. The territory model's fallback rotates with the same pointer over a
 narrower group.
 """
 from __future__ import annotations
@@ -20,6 +22,7 @@ from ..config import AgencyConfig
 from ..ports import ProducerLoad
 from .availability import NO_LOAD, Screen, screen
 from .decision import Decision
+from .lines import lead_line
 
 POINTER = "round_robin_pointer"
 _POSITION = re.compile(r"(.*) \(#(\d+) of (\d+)\)")
@@ -71,9 +74,10 @@ def route(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerLoad], stat
     if not result.available:
         return None
     last = state.get(POINTER, "")
-    chosen, passed = next_in_rotation(roster, result.available, last)
-    skipped = [f"{p.name} ({result.why_not(p.name)})" for p in passed
-               if result.why_not(p.name) and p.role == "Producer"]
+    group, among, not_writing = by_line(lead, config, result.available)
+    chosen, passed = next_in_rotation(roster, group, last)
+    skipped = [f"{p.name} ({result.why_not(p.name) or not_writing[p.name]})" for p in passed
+               if (result.why_not(p.name) or p.name in not_writing) and p.role == "Producer"]
     name, position, _ = read_pointer(last)
     if any(p.name == name for p in roster):
         after = f" after {name}"
@@ -81,11 +85,26 @@ def route(lead: Lead, config: AgencyConfig, loads: dict[str, ProducerLoad], stat
         after = f" from #{position}, where {name} stood (no longer on the Producers tab)"
     else:
         after = ""
-    reason = f"{model}: {chosen.name} is next in rotation{after}"
+    reason = f"{model}: {chosen.name} is next in rotation{among}{after}"
     if skipped:
         reason += "; skipped " + ", ".join(skipped)
-    table = partial(rotation_table, roster, result, loads, chosen)
+    table = partial(rotation_table, roster, result, loads, chosen, not_writing)
     return Decision(chosen.name, reason, model, table, {POINTER: pointer(roster, chosen)})
+
+
+def by_line(lead: Lead, config: AgencyConfig, available: list[Producer]) -> tuple[list[Producer], str, dict[str, str]]:
+    """Who rotates for this lead, how the reason says it, and {name: why passed over} for those left out."""
+    if config.settings.value("Round Robin Lines") == "any":
+        return available, " among everyone available (Round Robin Lines = any)", {}
+    line = lead_line(lead, config)
+    writers = [p for p in available if line.line and line.level(p.lines) == "line"]
+    if not writers:
+        why = f"no available producer writes {line.line}" if line.line else \
+            f"{lead.insurance_type or 'the type'} is on no row of the Lines tab"
+        return available, f" among everyone available ({why})", {}
+    names = {p.name for p in writers}
+    left_out = {p.name: f"does not write {line.line}" for p in available if p.name not in names}
+    return writers, f" among producers who write {line.line}", left_out
 
 
 def rotation_table(roster: list[Producer], result: Screen, loads: dict[str, ProducerLoad],

@@ -24,6 +24,7 @@ from sheets_schema.tabs import STATUSES
 
 from .actions import Action, Journal
 from .business_hours import BusinessHours
+from automations.clock import for_people
 from automations.config import AgencyConfig
 from automations.contact import normalize_phone, redact
 from automations.ports import Message, Store
@@ -87,7 +88,7 @@ def status_step(lead: Lead, journal: Journal, now: datetime, hours: BusinessHour
         what = f"Status {status}"
     messages: tuple[Message, ...] = ()
     if known:
-        reason = what + (": " + ", ".join(f"{k}={_show(changes[k])}" for k in stamps) if stamps else "")
+        reason = what + (": " + ", ".join(f"{k}={_show(changes[k], config.settings.tz)}" for k in stamps) if stamps else "")
         changes["status"] = status  # written even when only its spelling differs in the cell
     else:
         shown = redact(status)[:40]
@@ -129,11 +130,12 @@ def apply_status(store: Store, lead: Lead, changes: dict[str, Any], now: datetim
     updated lead. A change of Status is keyed by its number, so the tick does not log it again."""
     if not changes:
         return lead
+    tz = store.config().settings.tz  # times in the detail are the agency's, as people read them
     with store.exclusive():
         journal = Journal.from_rows(store.journal([lead.lead_id]).get(lead.lead_id, []))
         new = changes.get("status", lead.status)
         old = journal.status if journal.status is not None else lead.status
-        shown = ", ".join(f"{k}={_show(v)}" for k, v in changes.items() if v is not None and k != "status")
+        shown = ", ".join(f"{k}={_show(v, tz)}" for k, v in changes.items() if v is not None and k != "status")
         head = f"{old} -> {new}" if new != old else f"Status {new}"
         row = Activity(time=now, lead_id=lead.lead_id, event=STATUS_EVENT,
                        detail=f"{head}{': ' + shown if shown else ''} (by {by})",
@@ -144,12 +146,14 @@ def apply_status(store: Store, lead: Lead, changes: dict[str, Any], now: datetim
     return lead.model_copy(update=changes)
 
 
-def _show(value: Any) -> str:
-    return value.isoformat(timespec="minutes") if isinstance(value, datetime) else str(value)
+def _show(value: Any, tz) -> str:
+    return for_people(value, tz) if isinstance(value, datetime) else str(value)
 
 
-def change_status(store: Store, lead: Lead, status: str, now: datetime, by: str) -> Lead:
+def change_status(store: Store, lead: Lead, status: str, now: datetime, by: str, *,
+                  premium: float | None = None, lost_reason: str = "") -> Lead:
     """A Status set from outside the sheet (a workbook import, the CLI): stamped and logged as a
     sheet edit would be. ValueError for a Status the lead cannot take."""
     hours = BusinessHours.from_settings(store.config().settings)
-    return apply_status(store, lead, status_changes(lead, status, now, hours), now, by=by)
+    changes = status_changes(lead, status, now, hours, premium=premium, lost_reason=lost_reason)
+    return apply_status(store, lead, changes, now, by=by)

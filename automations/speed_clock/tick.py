@@ -36,7 +36,7 @@ from .actions import Action, Journal, untouched
 from automations.call_connect.offers import advance as advance_call_offers
 from automations.events import MANAGER_ALERT, REASSIGNED
 from .business_hours import BusinessHours
-from automations.clock import Clock
+from automations.clock import Clock, for_people
 from automations.config import AgencyConfig
 from automations.contact import redact
 from .escalation import (MINUTE_ZERO_GRACE, SHARED_JOURNAL_GRACE, choose_new_owner, followthrough,
@@ -45,6 +45,7 @@ from automations.notify.delivery import deliver, retry_due
 from automations.notify.optout import is_opted_out
 from automations.ports import Notifier, ProducerLoad, Store
 from automations.routing.decision import Decision
+from automations.routing.ownerless import OWNERLESS_STATE, ownerless, ownerless_alert
 from automations.routing.round_robin import POINTER
 from .sequence import follow_ups, next_follow_up, stop
 from .status import STATUS_EVENT, status_step
@@ -73,7 +74,7 @@ class TickReport:
     seconds: float = 0.0
 
     def summary(self) -> str:
-        line = (f"tick at {self.now.isoformat(timespec='seconds')}: {self.watched} lead(s) watched, "
+        line = (f"tick at {for_people(self.now, self.now.tzinfo, seconds=True)}: {self.watched} lead(s) watched, "
                 f"{len(self.done)} step(s) done, {self.sent} message(s) sent, {len(self.errors)} error(s) "
                 f"in {self.seconds:.3f} s")
         return line + "".join(f"\nSettings problem: {p}" for p in self.problems)
@@ -99,7 +100,7 @@ class Tick:
         self.now = clock.now()
         self.config = config or store.config()
         self.hours = BusinessHours.from_settings(self.config.settings)
-        self.report = TickReport(self.now)
+        self.report = TickReport(self.now.astimezone(self.config.settings.tz))  # shown to people: agency time
         self._loads: dict[str, ProducerLoad] | None = None
         self._state: dict[str, str] | None = None
 
@@ -117,6 +118,20 @@ class Tick:
             except Exception:  # noqa: BLE001 - the report line above still says it
                 log.exception("could not record the settings problem")
         return bool(errors)
+
+    def handle_ownerless(self, leads: list[Lead]) -> bool:
+        """Leads nobody owns: a loud line on every tick (log and `tick`), and the list for /healthz."""
+        ids = ownerless(leads)
+        alert = ownerless_alert(ids)
+        if alert:
+            log.error("ALERT: %s", alert)
+            self.report.errors.append(f"ALERT: {alert}")
+        try:
+            if (self.store.get_state(OWNERLESS_STATE) or "") != ",".join(ids):
+                self.store.set_state(OWNERLESS_STATE, ",".join(ids))
+        except Exception:  # noqa: BLE001 - the alert above still says it
+            log.exception("could not record the leads without an owner")
+        return bool(ids)
 
     def handle_monthly_report(self) -> bool:
         """Last month's report to the managers (Settings: Monthly Report Email = Y), once a month.
@@ -174,6 +189,7 @@ class Tick:
         journals = {lead_id: Journal.from_rows(rows) for lead_id, rows in
                     self.store.journal([lead.lead_id for lead in leads]).items()}
         self.report.watched = len(leads)
+        self.handle_ownerless(leads)
         plans: list[tuple[Lead, Journal, list[Action]]] = []
         for lead in leads:
             journal = journals.get(lead.lead_id) or Journal()

@@ -1,6 +1,7 @@
 """The default channel when no Twilio or SMTP is configured: messages go to the console.
 
-Contact details are masked; the Activity log (written by notify.deliver) keeps the record.
+The whole message is shown (an email's every line, indented), so the demo shows what a person would
+read; contact details are masked; the Activity log (written by notify.deliver) keeps the record.
 """
 from __future__ import annotations
 
@@ -21,6 +22,6 @@ class ConsoleNotifier:
     def send(self, message: Message) -> str | None:
         self.sent.append(message)
         subject = f" [{message.subject}]" if message.subject else ""
-        log.info("%s to %s (%s)%s: %s", message.channel.upper(), message.recipient, mask(message.to), subject,
-                 redact(message.body.splitlines()[0]) if message.body else "")
+        body = "\n    ".join(redact(line) for line in message.body.splitlines())  # the whole message, indented
+        log.info("%s to %s (%s)%s: %s", message.channel.upper(), message.recipient, mask(message.to), subject, body)
         return None
