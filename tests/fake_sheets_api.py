@@ -50,6 +50,18 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+class HeldAnswer:
+    """An answer the fake keeps back: `handled` is set once the call has run, `release()` sends it."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.handled = threading.Event()
+        self.go = threading.Event()
+
+    def release(self) -> None:
+        self.go.set()
+
+
 class ApiError(Exception):
     def __init__(self, code: int, message: str, html: bool = False) -> None:
         super().__init__(message)
@@ -313,6 +325,7 @@ class FakeSheets:
         self._failures: list[tuple[int, str | None, bool]] = []  # (code, kind or None = any, as an HTML page)
         self._lost_answers: list[tuple[int, bool]] = []  # next writes are applied, then answered (code, html)
         self._slow: list[tuple[str, float, bool]] = []  # (kind, seconds, applied): the next such calls are slow
+        self._held: list[HeldAnswer] = []  # the next answers of a kind, held until released
         self._busy = 0  # requests being handled right now
         self._idle = threading.Condition(threading.Lock())
         self._server = None
@@ -356,6 +369,14 @@ class FakeSheets:
         first does not stop them: the write lands anyway (`applied=False`: it never does)."""
         with self.lock:
             self._slow.extend([(kind, seconds, applied)] * count)
+
+    def hold_next_answer(self, kind: str) -> "HeldAnswer":
+        """The next call of `kind` runs at once (a read sees the sheet as it is now), but its answer
+        is held until the test releases it: a reply that is slow on the way back."""
+        held = HeldAnswer(kind)
+        with self.lock:
+            self._held.append(held)
+        return held
 
     def wait_idle(self, timeout: float = 10.0) -> None:
         """Until no request is being handled (a slow write has landed or been dropped)."""
@@ -538,6 +559,12 @@ class FakeSheets:
             if kind not in ("values.get", "values.batchGet", "spreadsheets.get") and self._lost_answers:
                 code, html = self._lost_answers.pop(0)
                 raise ApiError(code, MESSAGES.get(code, "error"), html=html)
+            held = next((h for h in self._held if h.kind == kind), None)
+            if held is not None:
+                self._held.remove(held)
+        if held is not None:
+            held.handled.set()
+            held.go.wait(30)
         return result, 200
 
     def _route(self, method: str, path: str) -> tuple[str, str, str, str]:

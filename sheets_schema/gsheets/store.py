@@ -70,6 +70,7 @@ CONFIG_VERSION = "sheets_config_version"
 DIGESTS = "sheets_digests"  # {tab: digest of the rows last copied from the sheet}
 REFRESHED_AT = "sheets_refreshed_at"
 APPLIED = "sheets_applied_epoch"  # the newest read of the sheet copied into the replica
+WRITTEN = "sheets_written_epochs"  # {tab: epoch of the service's own last replace_rows of it}
 DRAIN_LEASE = "sheets_drain_lease"  # wall-clock expiry: one drainer at a time across processes
 LEASE_SECONDS = 120.0
 STALE_SECONDS = 300
@@ -358,6 +359,10 @@ class GSheetsStore(Store):
         self._save_layout(layout)
         with self.local.exclusive():
             self.local.replace_rows(tab, rows)
+            # a read of the sheet started before this write must not put the older rows back
+            written = json.loads(self.local.get_state(WRITTEN) or "{}")
+            written[tab] = self.outbox.begin_epoch()
+            self.local.set_state(WRITTEN, json.dumps(written))
             if spec.config:
                 self._bump_config()
             if tab == ACTIVITY.name:  # the tab now holds exactly the journal's rows
@@ -594,10 +599,11 @@ class GSheetsStore(Store):
             self.local.set_state(APPLIED, str(epoch))
             digests = json.loads(self.local.get_state(DIGESTS) or "{}")
             before = dict(digests)
+            written = json.loads(self.local.get_state(WRITTEN) or "{}")
             changed = False
             for tab in CONFIG_TABS:
-                if tab.name not in snapshot:
-                    continue
+                if tab.name not in snapshot or written.get(tab.name, 0) > epoch:
+                    continue  # (this read began before the service's own newer write of the tab)
                 positions = layout.positions(tab.name)
                 records = [codec.record(tab, positions, row) for row in snapshot[tab.name][1:]]
                 records = [r for r in records if any(not cells.is_blank(v) for v in r.values())]
