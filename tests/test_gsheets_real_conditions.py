@@ -74,3 +74,94 @@ def test_a_column_a_person_inserts_left_of_phone_never_receives_a_leads_phone(de
     other = post(client, 9, zip="07030").get_json()["lead_id"]
     row = sheet_leads(fake_sheets)[other]
     assert (row["Spouse"], row["Phone"]) == ("", "+12015550009")
+
+
+# ---- bursts within quota ----------------------------------------------------------------------
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+
+import pytest  # noqa: E402
+
+from app import create_app  # noqa: E402
+from tests.fake_sheets_api import Quota  # noqa: E402
+from tests.gsheets_fixtures import make_store  # noqa: E402
+
+
+@pytest.fixture
+def burst_store(fake_sheets, service_account_file, tmp_path, waits, clock):
+    """The real store, its batches spaced 0.2 s apart and its 429 backoff short (so the test is quick)."""
+    store = make_store(fake_sheets, service_account_file, tmp_path / "burst.db", waits, clock=clock,
+                       append_timeout=0.5, batching={"spacing": 0.2, "backoff": 0.1})
+    store.init()
+    load_demo(store)
+    store.refresh()
+    yield store
+    store.close()
+
+
+def burst(store, clock, notifier, count: int, at_a_time: int = 8) -> list:
+    client = create_app({"TESTING": True}, store=store, clock=clock, notifier=notifier).test_client()
+    with ThreadPoolExecutor(at_a_time) as pool:
+        return list(pool.map(lambda i: post(client, i), range(count)))
+
+
+def test_a_burst_is_written_in_a_few_batched_appends_within_googles_quota_and_never_twice(
+        burst_store, fake_sheets, clock, notifier):
+    fake_sheets.quota = Quota(limit=60)  # Google's 60 writes a minute per user, a sliding window
+    fake_sheets.latency = 0.02
+    mark = fake_sheets.mark()
+    answers = burst(burst_store, clock, notifier, 120)
+    assert {a.status_code for a in answers} <= {201, 202}
+    burst_store.settle()
+    ids = {a.get_json()["lead_id"] for a in answers}
+    assert Counter(r["Lead ID"] for r in fake_sheets.records("Leads")) == {i: 1 for i in ids}
+    appends = fake_sheets.count("values.append", since=mark)
+    assert appends <= 30, appends  # 120 leads, a handful of calls (one per lead would be 120)
+    assert 429 not in fake_sheets.statuses(since=mark)
+
+
+def test_a_batch_refused_with_429_backs_off_and_lands_once(burst_store, fake_sheets, clock, notifier):
+    fake_sheets.latency = 0.02
+    mark = fake_sheets.mark()
+    fake_sheets.fail_next(3, 429, kind="values.append")
+    answers = burst(burst_store, clock, notifier, 40)
+    burst_store.settle()
+    ids = {a.get_json()["lead_id"] for a in answers}
+    assert Counter(r["Lead ID"] for r in fake_sheets.records("Leads")) == {i: 1 for i in ids}
+    appends = [c for c in fake_sheets.calls[mark:] if c.kind == "values.append"]
+    refused = [c.at for c in appends if c.status == 429]
+    assert len(refused) == 3
+    gaps = [b - a for a, b in zip(refused, refused[1:])]
+    assert all(later >= earlier for earlier, later in zip(gaps, gaps[1:])) or len(gaps) < 2  # backing off
+    assert len(appends) <= 15
+
+
+def test_an_abandoned_batch_append_that_still_lands_is_never_written_twice(burst_store, fake_sheets, clock,
+                                                                            notifier):
+    fake_sheets.slow_next("values.append", 1.0, count=3)  # Google takes 1 s; we give up after 0.5 s
+    answers = burst(burst_store, clock, notifier, 24)
+    burst_store.settle()
+    fake_sheets.wait_idle()
+    ids = {a.get_json()["lead_id"] for a in answers}
+    burst_store.refresh()  # the tick looks for them first
+    clock.advance(seconds=61)  # past the grace period of the appends we gave up on
+    burst_store.refresh()
+    burst_store.refresh()
+    assert Counter(r["Lead ID"] for r in fake_sheets.records("Leads")) == {i: 1 for i in ids}
+
+
+# ---- the tick under pressure ------------------------------------------------------------------
+def test_a_tick_that_meets_429s_gives_up_within_half_its_interval_and_the_next_one_catches_up(
+        demo_store, fake_sheets, client, waits):
+    store = demo_store
+    store.refresh()
+    assert store.config().settings.tick_seconds == 30
+    fake_sheets.fail_next(1000, 429)  # every call refused for now
+    lead_id = post(client, 3).get_json()["lead_id"]
+    waits.clear()
+    mark = fake_sheets.mark()
+    assert store.refresh() is False
+    assert sum(waits) <= 15  # half of Tick Seconds, backoff included
+    assert fake_sheets.count(since=mark) <= 5
+    fake_sheets._failures.clear()
+    assert store.refresh()
+    assert lead_id in sheet_leads(fake_sheets)
