@@ -307,6 +307,7 @@ def serve_command(host: str, port: int) -> None:
 def _serve(app: Flask, host: str, port: int) -> None:
     from werkzeug.serving import make_server
     server = make_server(host, port, app, threaded=True)
+    _warm_up(app)  # issue 19: the first post costs what the others do
     click.echo(f"leadrouter listening on http://{host}:{server.port}/  (form: /, posts: /leads)")
     speed_clock = _start_speed_clock(app)  # here, not in create_app: gunicorn's web workers never tick
     _sigterm_as_interrupt()
@@ -782,6 +783,17 @@ def worker_command() -> None:
 
 
 COMMANDS += [tick_command, worker_command]
+
+
+# ---- issue 19: warm before the first post ----------------------------------------------------
+def _warm_up(app: Flask) -> None:
+    """Load what the first post would otherwise load on its request: the ZIP data, and for a
+    store that has one, its warm-up (Google Sheets: the sheet read, the OAuth token)."""
+    from automations.contact import lookup_zip
+    lookup_zip("10001")
+    warm = getattr(app.extensions["leadrouter"].store, "warm_up", None)
+    if callable(warm):
+        warm()
 
 
 def _logging() -> None:

@@ -106,6 +106,7 @@ class GSheetsStore(Store):
         self._warned: set[str] = set()  # log lines said once per process
         self.rows = LeadRows(journal, self.outbox, self._warn_once)
         self.activity_mirror = ActivityMirror(journal, api)
+        self._appended: set[str] = set()  # lead ids this process's form path appended lately
         self.batcher = Batcher(self.outbox, api.writes, self._append_ops, **(batching or {}))
         self.lease = SheetLease(api, read=self._read_with_lease, take_over=self._take_over,
                                 save_layout=self._save_layout, forget_layout=self._forget_layout, settle=lease_settle)
@@ -436,6 +437,8 @@ class GSheetsStore(Store):
         return self.local.journal(lead_ids)
 
     def queued(self, lead_id: str) -> bool:
+        if lead_id in self._appended:  # this process has just appended it (the form's answer: no query)
+            return False
         return self.outbox.waiting(lead_id, kind="append") > 0
 
     # ---- journal ----------------------------------------------------------------------------
@@ -687,6 +690,9 @@ class GSheetsStore(Store):
             self.outbox.release(ops, uncertain_at=self._now())
             return "unknown"
         self.outbox.done(ops)
+        if hot:
+            self._appended = ({op.lead_id for op in ops} | self._appended) if len(self._appended) < 1000 else \
+                {op.lead_id for op in ops}
         return "done"
 
     def _drain(self, snapshot: dict[str, list[list[Any]]], layout: Layout, read_at: float,
