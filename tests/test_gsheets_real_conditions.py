@@ -165,3 +165,29 @@ def test_a_tick_that_meets_429s_gives_up_within_half_its_interval_and_the_next_o
     fake_sheets._failures.clear()
     assert store.refresh()
     assert lead_id in sheet_leads(fake_sheets)
+
+
+def test_sorting_filtering_and_deleting_rows_through_the_ui_never_mislead_the_service(
+        demo_store, fake_sheets, client):
+    store = demo_store
+    ids = [post(client, i, last_name=name).get_json()["lead_id"] for i, name in enumerate(["Adams", "Young", "Moss"])]
+    store.refresh()
+    sheet_id, cols = _columns(fake_sheets)
+    fake_sheets.type_in_column("Leads", "Status", ids[1], "Lost")
+    fake_sheets.person(
+        {"sortRange": {"range": {"sheetId": sheet_id, "startRowIndex": 1},
+                       "sortSpecs": [{"dimensionIndex": cols["Last Name"], "sortOrder": "DESCENDING"}]}},
+        {"setBasicFilter": {"filter": {"range": {"sheetId": sheet_id},
+                                       "criteria": {str(cols["Status"]): {"hiddenValues": ["Lost"]}}}}})
+    assert fake_sheets.sheets["Leads"].hidden_rows  # Young's row is hidden from people's view
+    fake_sheets.type_in_column("Leads", "Status", ids[2], "contacted")  # typed into the sorted row
+    row = next(r for r, cells in enumerate(fake_sheets.table("Leads")) if ids[0] in cells)
+    fake_sheets.person({"deleteDimension": {"range": {"sheetId": sheet_id, "dimension": "ROWS",
+                                                      "startIndex": row, "endIndex": row + 1}}})
+    new_id = post(client, 5, last_name="Baker").get_json()["lead_id"]
+    store.refresh()
+    assert store.get_lead(ids[2]).status == "Contacted" and store.get_lead(ids[1]).status == "Lost"
+    assert store.get_lead(ids[0]) is None  # deleted by a person: gone for the service too
+    rows = sheet_leads(fake_sheets)
+    assert set(rows) == {ids[1], ids[2], new_id}
+    assert (rows[ids[1]]["Last Name"], rows[new_id]["Last Name"]) == ("Young", "Baker")
