@@ -191,3 +191,15 @@ def test_sorting_filtering_and_deleting_rows_through_the_ui_never_mislead_the_se
     rows = sheet_leads(fake_sheets)
     assert set(rows) == {ids[1], ids[2], new_id}
     assert (rows[ids[1]]["Last Name"], rows[new_id]["Last Name"]) == ("Young", "Baker")
+
+
+def test_a_form_append_refused_by_the_quota_is_sent_again_by_the_batch_sender_without_waiting_for_a_tick(
+        burst_store, fake_sheets, clock, notifier):
+    fake_sheets.fail_next(2, 429, kind="values.append")  # the append and its one short retry
+    client = create_app({"TESTING": True}, store=burst_store, clock=clock, notifier=notifier).test_client()
+    answer = post(client, 1)
+    assert answer.status_code == 202
+    mark = fake_sheets.mark()
+    burst_store.settle()
+    assert fake_sheets.kinds(mark) == ["values.append"]  # no read: the batch sender, not a tick
+    assert answer.get_json()["lead_id"] in sheet_leads(fake_sheets)

@@ -53,13 +53,16 @@ class Batcher:
                 self._start()
                 return
             self._in_flight += 1
+        outcome = "done"
         try:
             ops = self.outbox.claim(ops_ids)
             if ops:
-                self.send(ops, True)
+                outcome = self.send(ops, True)
         finally:
             with self._lock:
                 self._in_flight -= 1
+                if outcome == "refused":  # the quota: the sender tries again after a pause
+                    self._start()
 
     def _sending(self) -> bool:
         return self._thread is not None and self._thread.is_alive()

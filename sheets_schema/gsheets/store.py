@@ -497,8 +497,8 @@ class GSheetsStore(Store):
         return config
 
     def close(self) -> None:
+        self.batcher.close()  # a batch in hand finishes; what waits stays in the outbox for next time
         self.settle()
-        self.batcher.close()
         self.api.close()
         self.local.close()
 
