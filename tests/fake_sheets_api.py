@@ -24,6 +24,7 @@ import secrets
 import threading
 import time
 import urllib.parse
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,9 +36,34 @@ EPOCH = datetime(1899, 12, 30)
 STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
           429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 502: "UNAVAILABLE", 503: "UNAVAILABLE",
           504: "DEADLINE_EXCEEDED"}
+PROJECT_NUMBER = "000000000000"
+QUOTA_GROUPS = {"read": ("Read requests", "ReadRequestsPerMinutePerUser", "read_requests"),
+                "write": ("Write requests", "WriteRequestsPerMinutePerUser", "write_requests")}
+READ_KINDS = ("values.get", "values.batchGet", "spreadsheets.get", "developerMetadata.search")
+
+
+def quota_message(group: str) -> str:
+    metric, *_ = QUOTA_GROUPS[group]
+    return (f"Quota exceeded for quota metric '{metric}' and limit '{metric} per minute per user' of service "
+            f"'sheets.googleapis.com' for consumer 'project_number:{PROJECT_NUMBER}'.")
+
+
+def quota_error_body(group: str, limit: int) -> dict:
+    """Google's 429 as the Sheets API sends it (google.rpc.Status with an ErrorInfo and a Help)."""
+    _, limit_name, metric = QUOTA_GROUPS[group]
+    return {"error": {"code": 429, "message": quota_message(group), "status": "RESOURCE_EXHAUSTED", "details": [
+        {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "RATE_LIMIT_EXCEEDED",
+         "domain": "googleapis.com",
+         "metadata": {"quota_metric": f"sheets.googleapis.com/{metric}", "quota_limit": limit_name,
+                      "quota_limit_value": str(limit), "quota_location": "global",
+                      "service": "sheets.googleapis.com", "consumer": f"projects/{PROJECT_NUMBER}"}},
+        {"@type": "type.googleapis.com/google.rpc.Help", "links": [
+            {"description": "Request a higher quota limit.",
+             "url": "https://cloud.google.com/docs/quotas/help/request_increase"}]}]}}
+
+
 MESSAGES = {
-    429: "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute per user' "
-         "of service 'sheets.googleapis.com' for consumer 'project_number:000000000000'.",
+    429: quota_message("write"),
     500: "Internal error encountered.",
     503: "The service is currently unavailable.",
 }
@@ -50,10 +76,43 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+class HeldAnswer:
+    """An answer the fake keeps back: `handled` is set once the call has run, `release()` sends it."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.handled = threading.Event()
+        self.go = threading.Event()
+
+    def release(self) -> None:
+        self.go.set()
+
+
 class ApiError(Exception):
-    def __init__(self, code: int, message: str, html: bool = False) -> None:
+    def __init__(self, code: int, message: str, html: bool = False, body: dict | None = None) -> None:
         super().__init__(message)
-        self.code, self.message, self.html = code, message, html
+        self.code, self.message, self.html, self.body = code, message, html, body
+
+
+class Quota:
+    """Google's per-user, per-minute limits as a sliding window: a request is refused while `limit`
+    requests of its group (read or write) were accepted in the 60 seconds before it. Refused ones
+    do not count. `clock` is injectable (seconds)."""
+
+    def __init__(self, limit: int = 60, window: float = 60.0, clock=time.monotonic) -> None:
+        self.limit, self.window, self.clock = limit, window, clock
+        self.accepted: dict[tuple[str, str], list[float]] = {}
+        self.refused: Counter = Counter()
+
+    def admit(self, user: str, group: str) -> bool:
+        now = self.clock()
+        times = self.accepted.setdefault((user, group), [])
+        times[:] = [t for t in times if t > now - self.window]
+        if len(times) >= self.limit:
+            self.refused[group] += 1
+            return False
+        times.append(now)
+        return True
 
 
 def html_error_page(code: int) -> str:
@@ -169,6 +228,8 @@ class Sheet:
     validations: dict[int, dict] = field(default_factory=dict)  # column -> DataValidationRule
     protected: list[dict] = field(default_factory=list)
     hidden_cols: set[int] = field(default_factory=set)
+    hidden_rows: set[int] = field(default_factory=set)  # by a basic filter (people's view only)
+    basic_filter: dict | None = None
     charts: list[dict] = field(default_factory=list)
     hidden: bool = False
 
@@ -289,6 +350,7 @@ class Call:
     method: str
     path: str
     at: float
+    status: int = 0  # the HTTP status it was answered with (0: not answered yet, or abandoned mid-way)
 
 
 class FakeSheets:
@@ -308,11 +370,14 @@ class FakeSheets:
         self.lock = threading.RLock()
         self.calls: list[Call] = []
         self.tokens: set[str] = set()
-        self.latency = 0.0
+        self.latency = 0.0  # seconds before each API request is handled (a float, or a callable giving one)
+        self.quota: Quota | None = None  # Google's per-minute limits per user; None: unlimited
+        self.users: dict[str, str] = {}  # access token -> the service account it was issued to
         self.down = False  # every API call answers 503 (an outage)
         self._failures: list[tuple[int, str | None, bool]] = []  # (code, kind or None = any, as an HTML page)
         self._lost_answers: list[tuple[int, bool]] = []  # next writes are applied, then answered (code, html)
         self._slow: list[tuple[str, float, bool]] = []  # (kind, seconds, applied): the next such calls are slow
+        self._held: list[HeldAnswer] = []  # the next answers of a kind, held until released
         self._busy = 0  # requests being handled right now
         self._idle = threading.Condition(threading.Lock())
         self._server = None
@@ -357,6 +422,14 @@ class FakeSheets:
         with self.lock:
             self._slow.extend([(kind, seconds, applied)] * count)
 
+    def hold_next_answer(self, kind: str) -> "HeldAnswer":
+        """The next call of `kind` runs at once (a read sees the sheet as it is now), but its answer
+        is held until the test releases it: a reply that is slow on the way back."""
+        held = HeldAnswer(kind)
+        with self.lock:
+            self._held.append(held)
+        return held
+
     def wait_idle(self, timeout: float = 10.0) -> None:
         """Until no request is being handled (a slow write has landed or been dropped)."""
         with self._idle:
@@ -371,6 +444,24 @@ class FakeSheets:
     def mark(self) -> int:
         with self.lock:
             return len(self.calls)
+
+    def statuses(self, kind: str | None = None, since: int = 0) -> Counter:
+        """HTTP statuses answered (of `kind`, or of every API call) since a mark."""
+        with self.lock:
+            return Counter(c.status for c in self.calls[since:] if c.kind != "token" and kind in (None, c.kind))
+
+    def person(self, *requests: dict) -> None:
+        """A person edits in the browser: the UI sends these spreadsheets.batchUpdate requests
+        (moveDimension, insertDimension, deleteDimension, sortRange, setBasicFilter ...). Not
+        metered against the service account's quota and not counted as its calls."""
+        with self.lock:
+            for req in requests:
+                (name, body), = req.items()
+                getattr(self, f"_req_{name}")(body)
+
+    def column_of(self, title: str, header: str) -> int:
+        with self.lock:
+            return [c.value if c else None for c in self.sheets[title].grid[0]].index(header)
 
     def kinds(self, since: int = 0) -> list[str]:
         with self.lock:
@@ -487,12 +578,17 @@ class FakeSheets:
             try:
                 body, status = self._handle(request, environ)
             except ApiError as exc:
+                if "fake.call" in environ:
+                    environ["fake.call"].status = exc.code
                 if exc.html:
                     response = Response(html_error_page(exc.code), status=exc.code,
                                         content_type="text/html; charset=UTF-8")
                     return response(environ, start_response)
-                body = {"error": {"code": exc.code, "message": exc.message, "status": STATUS.get(exc.code, "UNKNOWN")}}
+                body = exc.body or {"error": {"code": exc.code, "message": exc.message,
+                                              "status": STATUS.get(exc.code, "UNKNOWN")}}
                 status = exc.code
+            if "fake.call" in environ and not environ["fake.call"].status:
+                environ["fake.call"].status = status
             response = Response(json.dumps(body), status=status, content_type="application/json; charset=UTF-8")
             return response(environ, start_response)
         finally:
@@ -506,8 +602,10 @@ class FakeSheets:
         if raw_path == "/token":
             return self._token(request), 200
         kind, spreadsheet_id, rng, action = self._route(request.method, raw_path)
+        call = Call(kind, request.method, raw_path, time.monotonic())
+        environ["fake.call"] = call
         with self.lock:
-            self.calls.append(Call(kind, request.method, raw_path, time.monotonic()))
+            self.calls.append(call)
             failure = next((f for f in self._failures if f[1] in (None, kind)), None)
             if failure is not None:
                 self._failures.remove(failure)
@@ -515,8 +613,9 @@ class FakeSheets:
             if slow is not None:
                 self._slow.remove(slow)
             down = self.down
-        if self.latency:
-            time.sleep(self.latency)
+        latency = self.latency() if callable(self.latency) else self.latency
+        if latency:
+            time.sleep(latency)  # before the handler: a client that gives up meanwhile changes nothing
         if slow is not None:
             time.sleep(slow[1])  # the client may have given up by now; Google carries on regardless
             if not slow[2]:
@@ -525,6 +624,13 @@ class FakeSheets:
         if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
             raise ApiError(401, "Request had invalid authentication credentials. Expected OAuth 2 access token, "
                                 "login cookie or other valid authentication credential.")
+        quota = self.quota
+        if quota is not None:
+            group = "read" if kind in READ_KINDS else "write"
+            with self.lock:
+                admitted = quota.admit(self.users.get(auth[7:], "?"), group)
+            if not admitted:
+                raise ApiError(429, quota_message(group), body=quota_error_body(group, quota.limit))
         if down:
             raise ApiError(503, MESSAGES[503])
         if failure:
@@ -538,6 +644,12 @@ class FakeSheets:
             if kind not in ("values.get", "values.batchGet", "spreadsheets.get") and self._lost_answers:
                 code, html = self._lost_answers.pop(0)
                 raise ApiError(code, MESSAGES.get(code, "error"), html=html)
+            held = next((h for h in self._held if h.kind == kind), None)
+            if held is not None:
+                self._held.remove(held)
+        if held is not None:
+            held.handled.set()
+            held.go.wait(30)
         return result, 200
 
     def _route(self, method: str, path: str) -> tuple[str, str, str, str]:
@@ -590,6 +702,7 @@ class FakeSheets:
         token = "ya29.fake-" + secrets.token_urlsafe(16)
         with self.lock:
             self.tokens.add(token)
+            self.users[token] = str(claims.get("iss", ""))
         return {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}
 
     # ---- spreadsheets.get / batchUpdate ----
@@ -729,6 +842,90 @@ class FakeSheets:
             for row in sheet.grid:
                 del row[start:end]
             sheet.cols -= end - start
+
+    def _move_column_extras(self, sheet: Sheet, order: list[int]) -> None:
+        """Formats and validations follow their column; `order[new] = old`."""
+        where = {old: new for new, old in enumerate(order)}
+        sheet.column_formats = {where.get(c, c): f for c, f in sheet.column_formats.items()}
+        sheet.validations = {where.get(c, c): v for c, v in sheet.validations.items()}
+        sheet.hidden_cols = {where.get(c, c) for c in sheet.hidden_cols}
+
+    def _req_moveDimension(self, body: dict) -> None:
+        """Drag rows or columns: destinationIndex is counted before the source is taken out."""
+        src = body.get("source", {})
+        sheet = self._sheet_by_id(src.get("sheetId", 0))
+        start, end, dest = src.get("startIndex", 0), src.get("endIndex"), body.get("destinationIndex")
+        if end is None or end <= start or dest is None:
+            raise ApiError(400, "Invalid requests[0].moveDimension: source and destinationIndex are required.")
+        if src.get("dimension") == "ROWS":
+            rows = sheet.grid[start:end]
+            rest = sheet.grid[:start] + sheet.grid[end:]
+            at = dest if dest <= start else dest - (end - start)
+            sheet.grid[:] = rest[:at] + rows + rest[at:]
+            return
+        width = max([len(r) for r in sheet.grid] + [end, dest])
+        order = list(range(width))
+        moved, rest = order[start:end], order[:start] + order[end:]
+        at = dest if dest <= start else dest - (end - start)
+        order = rest[:at] + moved + rest[at:]
+        for row in sheet.grid:
+            row.extend(None for _ in range(width - len(row)))
+            row[:] = [row[i] for i in order]
+        self._move_column_extras(sheet, order)
+
+    def _req_insertDimension(self, body: dict) -> None:
+        rng = body.get("range", {})
+        sheet = self._sheet_by_id(rng.get("sheetId", 0))
+        start, end = rng.get("startIndex", 0), rng.get("endIndex")
+        if end is None or end <= start:
+            raise ApiError(400, "Invalid requests[0].insertDimension: endIndex must be greater than startIndex.")
+        n = end - start
+        if rng.get("dimension") == "ROWS":
+            sheet.grid[start:start] = [[] for _ in range(n)]
+            sheet.rows += n
+            return
+        for row in sheet.grid:
+            if len(row) > start:
+                row[start:start] = [None] * n
+        sheet.cols += n
+        shift = lambda c: c + n if c >= start else c  # noqa: E731
+        sheet.column_formats = {shift(c): f for c, f in sheet.column_formats.items()}
+        sheet.validations = {shift(c): v for c, v in sheet.validations.items()}
+        sheet.hidden_cols = {shift(c) for c in sheet.hidden_cols}
+
+    def _req_sortRange(self, body: dict) -> None:
+        sheet, r0, r1, c0, c1 = self._grid_columns(body["range"])
+        r1 = len(sheet.grid) if r1 is None else min(r1, len(sheet.grid))
+        block = [list(row) + [None] * (c1 - len(row)) for row in sheet.grid[r0:r1]]
+
+        def key(row, col):
+            cell = row[col] if col < len(row) else None
+            value = cell.value if cell is not None else None
+            return (value is None, isinstance(value, str), value if value is not None else "")
+        for spec in reversed(body.get("sortSpecs", [])):
+            col = spec.get("dimensionIndex", 0)
+            block.sort(key=lambda row: key(row, col), reverse=spec.get("sortOrder") == "DESCENDING")
+        for i, row in enumerate(block):
+            target = sheet.grid[r0 + i]
+            target.extend(None for _ in range(c1 - len(target)))
+            target[c0:c1] = row[c0:c1]
+
+    def _req_setBasicFilter(self, body: dict) -> None:
+        """A filter hides rows from people's view; the values API still reads and writes them."""
+        flt = body.get("filter", {})
+        sheet, r0, r1, c0, c1 = self._grid_columns(flt.get("range", {}))
+        sheet.basic_filter = flt
+        sheet.hidden_rows = set()
+        for col, criteria in (flt.get("criteria") or {}).items():
+            hidden = set(criteria.get("hiddenValues", []))
+            for r in range(r0 + 1, len(sheet.grid)):
+                cell = sheet.cell(r, int(col))
+                if cell is not None and cell.value is not None and formatted(cell.value, None) in hidden:
+                    sheet.hidden_rows.add(r)
+
+    def _req_clearBasicFilter(self, body: dict) -> None:
+        sheet = self._sheet_by_id(body.get("sheetId", 0))
+        sheet.basic_filter, sheet.hidden_rows = None, set()
 
     def _req_appendDimension(self, body: dict) -> None:
         sheet = self._sheet_by_id(body["sheetId"])

@@ -46,7 +46,9 @@ def test_200_concurrent_posts_from_8_threads_give_50_leads_to_each_of_4_producer
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(lambda p: _post(live_server, p), payloads))
 
-    assert [status for status, _ in results] == [201] * 200
+    statuses = Counter(status for status, _ in results)
+    # 202 only on Google Sheets during a burst: saved and routed, its row in the next batched append
+    assert set(statuses) <= {201, 202} and (statuses[202] == 0 or type(demo_store).__name__ == "GSheetsStore")
     ids = [body["lead_id"] for _, body in results]
     assert len(set(ids)) == 200
     stored = demo_store.leads()

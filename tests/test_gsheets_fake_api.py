@@ -97,3 +97,51 @@ def test_a_gateway_error_is_an_html_page_on_which_gspread_sets_code_minus_one(sh
         sheet.values_get("Sheet1!A1")
     assert gateway.value.code == -1 and gateway.value.response.status_code == 502
     assert gateway.value.response.headers["Content-Type"].startswith("text/html")
+
+
+def test_quota_is_a_sliding_minute_per_user_metered_separately_for_reads_and_writes(sheet, fake_sheets):
+    from tests.fake_sheets_api import Quota
+    now = [1000.0]
+    fake_sheets.quota = Quota(limit=3, clock=lambda: now[0])
+    ws = sheet.sheet1
+    for i in range(3):
+        ws.update([[i]], "A1")
+        now[0] += 10
+    with pytest.raises(APIError) as refused:
+        ws.update([["x"]], "A1")
+    error = refused.value.response.json()["error"]
+    assert error["code"] == 429 and error["status"] == "RESOURCE_EXHAUSTED"
+    assert "'Write requests per minute per user'" in error["message"]
+    assert error["details"][0]["reason"] == "RATE_LIMIT_EXCEEDED"
+    assert error["details"][0]["metadata"]["quota_limit"] == "WriteRequestsPerMinutePerUser"
+    assert ws.get("A1") == [["2"]]  # reads have their own allowance; the refused write did nothing
+    now[0] += 31  # 61 s after the first write: it has left the window, the other two have not
+    ws.update([["y"]], "A1")
+    with pytest.raises(APIError):
+        ws.update([["z"]], "A1")
+    assert fake_sheets.statuses("values.update") == {200: 4, 429: 2}
+
+
+def test_a_person_dragging_a_column_or_inserting_one_moves_the_cells_as_the_ui_does(sheet, fake_sheets):
+    ws = sheet.sheet1
+    ws.update([["Lead ID", "Email", "Phone", "ZIP"], ["L-1", "a@x.com", "201", "07030"]], "A1", raw=True)
+    sheet_id = fake_sheets.sheets["Sheet1"].sheet_id
+    fake_sheets.person({"moveDimension": {"source": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": 1,
+                                                     "endIndex": 2}, "destinationIndex": 4}})
+    assert fake_sheets.table("Sheet1")[0] == ["Lead ID", "Phone", "ZIP", "Email"]
+    fake_sheets.person({"insertDimension": {"range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": 1,
+                                                      "endIndex": 2}}})
+    assert ws.get("A1:E2") == [["Lead ID", "", "Phone", "ZIP", "Email"], ["L-1", "", "201", "07030", "a@x.com"]]
+
+
+def test_a_write_the_client_gave_up_on_still_lands(api, fake_sheets):
+    import time
+    api.http.set_timeout(0.2)
+    fake_sheets.latency = 0.5
+    started = time.monotonic()
+    with pytest.raises(requests.Timeout):
+        api.http.values_update(fake_sheets.spreadsheet_id, "Sheet1!A1", params={"valueInputOption": "RAW"},
+                               body={"values": [["landed"]]})
+    assert time.monotonic() - started < 0.45
+    fake_sheets.wait_idle()
+    assert fake_sheets.table("Sheet1")[0] == ["landed"]

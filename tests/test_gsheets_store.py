@@ -273,7 +273,9 @@ def test_concurrent_posts_each_land_in_the_sheet_once_and_keep_the_rotation(stor
     from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(6) as pool:
         answers = list(pool.map(lambda i: post(client, i), range(12)))
-    assert {a.status_code for a in answers} == {201}
+    # 201: in the sheet already; 202: saved, in the next batch append (a burst is being batched)
+    assert {a.status_code for a in answers} <= {201, 202}
+    store.settle()
     ids = [a.get_json()["lead_id"] for a in answers]
     assert ids_in_sheet(fake_sheets) == {lead_id: 1 for lead_id in ids}
     assert Counter(a.get_json()["assigned_to"] for a in answers) == {

@@ -19,10 +19,14 @@ service-account key file's own token_uri is used for OAuth, as google-auth does.
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from typing import Any, Callable
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
 
+import google.auth.transport.requests
 import gspread
 import requests
 from google.auth import exceptions as auth_errors
@@ -34,6 +38,8 @@ from requests.adapters import HTTPAdapter
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential, wait_random
 
 from automations.errors import StoreUnavailable
+
+from .quota import WriteWindow
 
 log = logging.getLogger("leadrouter.sheets")
 
@@ -120,19 +126,58 @@ class SheetsApi:
         self.attempts = attempts
         self.append_timeout = append_timeout
         self.max_wait = max_wait
+        self.writes = WriteWindow()  # our write calls in the last minute (Google's quota is per user)
+        self._limits = threading.local()  # .budget: seconds of waits a call may spend on this thread
+
+    @contextmanager
+    def within(self, seconds: float) -> Iterator[None]:
+        """Calls on this thread wait at most `seconds` in all between their attempts (a tick that
+        meets 429s gives up within its interval and leaves the rest for the next tick)."""
+        before = getattr(self._limits, "budget", None)
+        self._limits.budget = seconds
+        try:
+            yield
+        finally:
+            self._limits.budget = before
 
     # ---- the retry policy ----
-    def _call(self, what: str, fn: Callable[[], Any], *, idempotent: bool, attempts: int | None = None) -> Any:
+    def _call(self, what: str, fn: Callable[[], Any], *, idempotent: bool, attempts: int | None = None,
+              write: bool = False) -> Any:
         retryable = _transient if idempotent else _refused
-        retrying = Retrying(stop=stop_after_attempt(attempts or self.attempts),
+        budget = getattr(self._limits, "budget", None)
+        stop = stop_after_attempt(attempts or self.attempts)
+        if budget is not None:  # the waits between attempts fit in the caller's time (a tick's interval)
+            stop = stop | (lambda rs: rs.idle_for + min(self.max_wait, 0.5 * 2 ** rs.attempt_number) > budget)
+
+        def once() -> Any:
+            if write:
+                self.writes.record()
+            return fn()
+        retrying = Retrying(stop=stop,
                             wait=wait_exponential(multiplier=0.5, max=self.max_wait) + wait_random(0, 0.5),
                             retry=retry_if_exception(retryable), sleep=self.sleep, reraise=True,
                             before_sleep=lambda rs: log.warning("Sheets %s failed (%s); retrying", what,
                                                                 _describe(rs.outcome.exception())))
         try:
-            return retrying(fn)
+            return retrying(once)
         except (APIError, requests.RequestException, auth_errors.GoogleAuthError) as exc:
             raise _unavailable(what, exc, idempotent) from exc
+
+    def keep_token_fresh(self, ahead: float = 600.0) -> None:
+        """Refresh the OAuth token when it expires within `ahead` seconds (called by the tick), so
+        that the form's append never waits for the token endpoint."""
+        creds = self.http.auth
+        expiry = getattr(creds, "expiry", None)
+        if creds.token and expiry is not None and \
+                (expiry - datetime.now(timezone.utc).replace(tzinfo=None)).total_seconds() > ahead:
+            return
+        try:
+            token_session = requests.Session()
+            token_session.trust_env = self.http.session.trust_env
+            with token_session:
+                creds.refresh(google.auth.transport.requests.Request(token_session))
+        except (auth_errors.GoogleAuthError, requests.RequestException) as exc:
+            log.warning("could not refresh the Sheets access token ahead of time (%s)", type(exc).__name__)
 
     # ---- calls ----
     def metadata(self, attempts: int | None = None) -> dict[str, Any]:
@@ -163,6 +208,7 @@ class SheetsApi:
         url = SPREADSHEET_VALUES_APPEND_URL % (self.spreadsheet_id, quote(a1))
 
         def go(timeout: float) -> dict[str, Any]:
+            self.writes.record()
             response = self.http.session.post(url, params=params, json={"values": rows}, timeout=timeout)
             if not response.ok:
                 raise APIError(response)
@@ -186,12 +232,13 @@ class SheetsApi:
 
     def batch_update(self, requests_: list[dict[str, Any]], *, idempotent: bool) -> dict[str, Any]:
         return self._call("batchUpdate", lambda: self.http.batch_update(self.spreadsheet_id, {"requests": requests_}),
-                          idempotent=idempotent)
+                          idempotent=idempotent, write=True)
 
     def values_batch_update(self, data: list[dict[str, Any]]) -> dict[str, Any]:
         body = {"valueInputOption": "RAW", "data": data}
         return self._call("values.batchUpdate",
-                          lambda: self.http.values_batch_update(self.spreadsheet_id, body), idempotent=True)
+                          lambda: self.http.values_batch_update(self.spreadsheet_id, body), idempotent=True,
+                          write=True)
 
     def close(self) -> None:
         self.http.session.close()

@@ -94,6 +94,14 @@ class Outbox:
                     claimed.append(_op(row))
         return claimed
 
+    def due_appends(self, limit: int) -> list[int]:
+        """Pending appends that are certainly not in the sheet (none of their sends may still land)."""
+        query = (select(outbox_t.c.id).where(and_(outbox_t.c.kind == "append", outbox_t.c.state == "pending",
+                                                  outbox_t.c.uncertain_at.is_(None)))
+                 .order_by(outbox_t.c.id).limit(limit))
+        with self.journal._conn() as conn:
+            return [row.id for row in conn.execute(query)]
+
     def release(self, ops: Iterable[Op], uncertain_at: float | None = None) -> None:
         """Sending failed (or is put off): due again at the next drain, which looks in the sheet first.
 

@@ -134,10 +134,36 @@ class LeadRows:
                             _fields_match(row, old, existing[lead_id], codec) >= 3:
                         found[lead_id] = r
                         break
+        if layout.leads_history:
+            found.update(self._shifted(rows, positions, layout, codec, existing, found))
         self.misplaced = dict(found)
         if found:
             log.warning("%d lead row(s) were written while columns moved; rewriting them", len(found))
         return found
+
+    @staticmethod
+    def _shifted(rows: list[list[Any]], positions: dict[str, int], layout: Layout, codec: Codec,
+                 existing: dict[str, Lead], found: dict[str, int]) -> dict[str, int]:
+        """Rows in their right place by Lead ID whose other cells were written under an earlier
+        header row (a person dragged or inserted a column just before our append): read under
+        today's headers they contradict the journal on two or more identifying fields, read under
+        that earlier row they agree with it on all but at most one. Their cells are the service's
+        own mistake, so the journal's values are written back, never adopted from the sheet."""
+        key = positions["lead_id"]
+        earlier = [Headers(h).positions(LEADS) for h in layout.leads_history]
+        shifted: dict[str, int] = {}
+        for r, row in enumerate(rows[1:], start=1):
+            lead_id = str(cell_at(row, key)).strip()
+            lead = existing.get(lead_id)
+            if lead is None or lead_id in found or lead_id in shifted:
+                continue
+            wanted = _identity(lead)
+            if len(wanted) - _fields_match(row, positions, lead, codec) < 2:
+                continue  # as good as right under today's headers (a person may have corrected one field)
+            if any(_fields_match(row, old, lead, codec) >= len(wanted) - 1 for old in earlier
+                   if old.get("lead_id") == key):
+                shifted[lead_id] = r
+        return shifted
 
     def repeat_deletions(self, rows: list[list[Any]], first_row: dict[str, int], repeats: list[tuple[str, int]],
                          positions: dict[str, int], layout: Layout) -> list[dict[str, Any]]:
@@ -162,6 +188,11 @@ class LeadRows:
         sheet_id = layout.sheet_ids[LEADS.name]
         return [{"deleteDimension": {"range": {"sheetId": sheet_id, "dimension": "ROWS", "startIndex": r,
                                                "endIndex": r + 1}}} for r in sorted(doomed, reverse=True)]
+
+
+def _identity(lead: Lead) -> list[str]:
+    values = lead.to_row()
+    return [k for k in IDENTITY if values.get(k) not in (None, "")]
 
 
 def _fields_match(row: list[Any], positions: dict[str, int], lead: Lead, codec: Codec) -> int:

@@ -54,6 +54,7 @@ from ..models import Activity, Lead, canonical_lead_changes
 from ..sql_store import SqlStore
 from ..tabs import ACTIVITY, CONFIG_TABS, LEADS, SETTINGS, TABS, snake
 from .activity import ActivityMirror
+from .burst import Batcher
 from .api import SHEETS_API, SheetsApi, SheetsUnavailable
 from .layout import (
     LEASE_RANGE, LEASE_TAB, SHEET_MISSING_COLUMNS, SHEET_TIME_ZONE, Codec, Headers, Layout, cell_at, col_letters,
@@ -70,6 +71,7 @@ CONFIG_VERSION = "sheets_config_version"
 DIGESTS = "sheets_digests"  # {tab: digest of the rows last copied from the sheet}
 REFRESHED_AT = "sheets_refreshed_at"
 APPLIED = "sheets_applied_epoch"  # the newest read of the sheet copied into the replica
+WRITTEN = "sheets_written_epochs"  # {tab: epoch of the service's own last replace_rows of it}
 DRAIN_LEASE = "sheets_drain_lease"  # wall-clock expiry: one drainer at a time across processes
 LEASE_SECONDS = 120.0
 STALE_SECONDS = 300
@@ -79,6 +81,7 @@ UNCERTAIN_GRACE = 60.0  # an append that may have landed is sent again only from
 WEB_REFRESH_SECONDS = 60.0  # a process whose journal nobody refreshes reads the sheet itself this often
 METADATA_SECONDS = 600.0  # the spreadsheet's time zone and tabs are re-read this often
 METADATA_AT = "sheets_metadata_at"  # when (store clock) they were last read
+TICK_WAITS = 0.5  # share of Tick Seconds a tick may spend backing off from 429s and 5xx
 
 
 class GSheetsStore(Store):
@@ -86,7 +89,8 @@ class GSheetsStore(Store):
 
     def __init__(self, api: SheetsApi, journal: SqlStore, *, hot_attempts: int = 2, hot_budget: float = HOT_BUDGET,
                  clock: Clock | None = None, uncertain_grace: float = UNCERTAIN_GRACE,
-                 web_refresh_seconds: float = WEB_REFRESH_SECONDS, lease_settle: float = LEASE_SETTLE) -> None:
+                 web_refresh_seconds: float = WEB_REFRESH_SECONDS, lease_settle: float = LEASE_SETTLE,
+                 batching: dict[str, Any] | None = None) -> None:
         self.api = api
         self.local = journal
         self.outbox = Outbox(journal)
@@ -104,6 +108,8 @@ class GSheetsStore(Store):
         self._warned: set[str] = set()  # log lines said once per process
         self.rows = LeadRows(journal, self.outbox, self._warn_once)
         self.activity_mirror = ActivityMirror(journal, api)
+        self._appended: set[str] = set()  # lead ids this process's form path appended lately
+        self.batcher = Batcher(self.outbox, api.writes, self._append_ops, **(batching or {}))
         self.lease = SheetLease(api, read=self._read_with_lease, take_over=self._take_over,
                                 save_layout=self._save_layout, forget_layout=self._forget_layout, settle=lease_settle)
         self._background: threading.Thread | None = None
@@ -266,6 +272,18 @@ class GSheetsStore(Store):
             return self._refresh(attempts)
 
     def _refresh(self, attempts: int | None, lease: LeaseWrite | None = None) -> bool:
+        with self.api.within(self._tick_waits()):
+            return self._refresh_within(attempts, lease)
+
+    def _tick_waits(self) -> float:
+        """Seconds a tick may spend waiting between retries (429s, 5xx): half its interval, so a
+        tick that meets the quota leaves the rest for the next one instead of running into it."""
+        cached = self._config
+        seconds = cached[1].settings.tick_seconds if cached is not None else 30.0
+        return max(1.0, TICK_WAITS * seconds)
+
+    def _refresh_within(self, attempts: int | None, lease: LeaseWrite | None = None) -> bool:
+        self.api.keep_token_fresh()  # off the request path: the form's append never fetches a token
         epoch = self.outbox.begin_epoch()
         try:
             layout = self._layout() or self._load_layout()
@@ -360,6 +378,10 @@ class GSheetsStore(Store):
         self._save_layout(layout)
         with self.local.exclusive():
             self.local.replace_rows(tab, rows)
+            # a read of the sheet started before this write must not put the older rows back
+            written = json.loads(self.local.get_state(WRITTEN) or "{}")
+            written[tab] = self.outbox.begin_epoch()
+            self.local.set_state(WRITTEN, json.dumps(written))
             if spec.config:
                 self._bump_config()
             if tab == ACTIVITY.name:  # the tab now holds exactly the journal's rows
@@ -417,6 +439,8 @@ class GSheetsStore(Store):
         return self.local.journal(lead_ids)
 
     def queued(self, lead_id: str) -> bool:
+        if lead_id in self._appended:  # this process has just appended it (the form's answer: no query)
+            return False
         return self.outbox.waiting(lead_id, kind="append") > 0
 
     # ---- refused submissions: kept in the local journal (raw bodies outgrow a sheet's cells) -----
@@ -488,6 +512,7 @@ class GSheetsStore(Store):
         return config
 
     def close(self) -> None:
+        self.batcher.close()  # a batch in hand finishes; what waits stays in the outbox for next time
         self.settle()
         self.api.close()
         self.local.close()
@@ -497,6 +522,17 @@ class GSheetsStore(Store):
         thread = self._background
         if thread is not None:
             thread.join(timeout)
+        self.batcher.settle(timeout)
+
+    def warm_up(self) -> None:
+        """Before the first post (`leadrouter serve`, the worker): the sheet read, the layout and
+        config known, the OAuth token fetched, so the first form post costs what the others do."""
+        try:
+            self._ensure_loaded()
+            self.config()
+            self.api.keep_token_fresh()
+        except SheetsUnavailable as exc:
+            log.warning("could not read the sheet at start (%s); the first post will try again", exc)
 
     # ---- the tick lease across hosts (gsheets/lease.py) ------------------------------------------
     def hold_worker_lease(self, holder: str, now: datetime, seconds: float) -> bool:
@@ -609,10 +645,11 @@ class GSheetsStore(Store):
             self.local.set_state(APPLIED, str(epoch))
             digests = json.loads(self.local.get_state(DIGESTS) or "{}")
             before = dict(digests)
+            written = json.loads(self.local.get_state(WRITTEN) or "{}")
             changed = False
             for tab in CONFIG_TABS:
-                if tab.name not in snapshot:
-                    continue
+                if tab.name not in snapshot or written.get(tab.name, 0) > epoch:
+                    continue  # (this read began before the service's own newer write of the tab)
                 positions = layout.positions(tab.name)
                 records = [codec.record(tab, positions, row) for row in snapshot[tab.name][1:]]
                 records = [r for r in records if any(not cells.is_blank(v) for v in r.values())]
@@ -634,10 +671,12 @@ class GSheetsStore(Store):
 
     def _send_appends(self, op_ids: list[int]) -> None:
         """The hot path: this request's new lead(s) in one values.append, within `hot_budget`
-        seconds; on failure they wait in the outbox (one that may still be landing, with the time)."""
-        ops = self.outbox.claim(op_ids)
-        if not ops:
-            return
+        seconds, unless a burst is on: then in the next batch (gsheets/burst.py)."""
+        self.batcher.submit(op_ids)
+
+    def _append_ops(self, ops: list[Op], hot: bool) -> str:
+        """One values.append for these claimed leads: "done", or "refused" (a 429: certainly not
+        written), "unknown" (it may have landed) or "failed"; if not done they wait in the outbox."""
         try:
             layout = self._layout() or self._load_layout()
             positions = layout.positions(LEADS.name)
@@ -648,17 +687,28 @@ class GSheetsStore(Store):
             first = min(layout.headers[LEADS.name].first_used(), min(positions.values()))
             rows = [layout.codec.row(LEADS, positions, self._lead_row(op).to_row())[first:] for op in ops]
             last = col_letters(max(positions.values()))
-            self.api.append(f"{quote_tab(LEADS.name)}!{col_letters(first)}1:{last}", rows,
-                            attempts=self.hot_attempts, budget=self.hot_budget)
+            a1 = f"{quote_tab(LEADS.name)}!{col_letters(first)}1:{last}"
+            if hot:
+                self.api.append(a1, rows, attempts=self.hot_attempts, budget=self.hot_budget)
+            else:
+                self.api.append(a1, rows, attempts=1)
         except SheetsUnavailable as exc:
             log.warning("%d lead(s) kept in the local outbox until the sheet is back: %s", len(ops), exc)
-            self.outbox.release(ops, uncertain_at=self._now() if exc.in_flight else None)
-            return
+            # a 500/503 is Google's own answer: a read from now on shows whether it landed, so the
+            # tick may send it again at once (not the batch sender, which does not read first)
+            uncertain_at = (self._now() if exc.in_flight else self._now() - self.uncertain_grace) \
+                if exc.uncertain else None
+            self.outbox.release(ops, uncertain_at=uncertain_at)
+            return "refused" if exc.code == 429 else "unknown" if exc.uncertain else "failed"
         except Exception:  # noqa: BLE001 - the lead is safe locally; the form must still get its answer
             log.exception("writing %d lead(s) to the sheet failed; kept in the local outbox", len(ops))
             self.outbox.release(ops, uncertain_at=self._now())
-            return
+            return "unknown"
         self.outbox.done(ops)
+        if hot:
+            self._appended = ({op.lead_id for op in ops} | self._appended) if len(self._appended) < 1000 else \
+                {op.lead_id for op in ops}
+        return "done"
 
     def _drain(self, snapshot: dict[str, list[list[Any]]], layout: Layout, read_at: float,
                extra: list[dict[str, Any]] | None = None) -> None:

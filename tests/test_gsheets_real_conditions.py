@@ -1,0 +1,205 @@
+"""Google Sheets under real conditions (issue 19): slow answers, people editing between any two
+calls, Google's per-minute quota. Everything goes through gspread over HTTP to the fake."""
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+from tests.conftest import load_demo
+from tests.gsheets_fixtures import post, sheet_store  # noqa: F401
+from tests.speed_fixtures import set_setting
+
+
+def sheet_leads(fake) -> dict[str, dict]:
+    return {r["Lead ID"]: r for r in fake.records("Leads") if r.get("Lead ID")}
+
+
+# ---- an older read never overwrites a newer local write ---------------------------------------
+def test_a_read_taken_before_a_settings_change_never_puts_the_old_value_back(store, fake_sheets):
+    load_demo(store)
+    set_setting(store, "Tick Seconds", "45")
+    held = fake_sheets.hold_next_answer("values.batchGet")
+    reader = threading.Thread(target=store.refresh)
+    reader.start()
+    assert held.handled.wait(10)  # the tick's read has seen Tick Seconds = 45 ...
+    set_setting(store, "Tick Seconds", "60")  # ... the owner's 60 reaches the sheet and the replica
+    held.release()  # ... and only then does the older read come back
+    reader.join(10)
+    assert store.config().settings.tick_seconds == 60
+    store.refresh()
+    assert store.config().settings.tick_seconds == 60
+
+
+# ---- people edit while we write ---------------------------------------------------------------
+def _columns(fake, *, sheet: str = "Leads") -> tuple[int, dict[str, int]]:
+    headers = fake.table(sheet)[0]
+    return fake.sheets[sheet].sheet_id, {h: i for i, h in enumerate(headers) if h}
+
+
+def test_a_lead_written_just_after_a_person_dragged_email_past_zip_is_repaired_never_adopted(
+        demo_store, fake_sheets, client):
+    store = demo_store
+    store.refresh()
+    sheet_id, cols = _columns(fake_sheets)
+    fake_sheets.person({"moveDimension": {  # the UI's drag of the Email column to just after ZIP
+        "source": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": cols["Email"],
+                   "endIndex": cols["Email"] + 1}, "destinationIndex": cols["ZIP"] + 1}})
+    mark = fake_sheets.mark()
+    lead_id = post(client, 7, zip="07030").get_json()["lead_id"]
+    assert fake_sheets.kinds(mark) == ["values.append"]  # still one call for the lead
+    store.refresh()  # the tick's one read and one batched write
+    lead = store.get_lead(lead_id)
+    assert (lead.email, lead.zip, lead.phone) == ("lead7@example.com", "07030", "+12015550007")
+    row = sheet_leads(fake_sheets)[lead_id]
+    assert (row["Email"], row["ZIP"]) == ("lead7@example.com", "07030")
+    store.refresh()
+    assert store.get_lead(lead_id).email == "lead7@example.com"
+
+
+def test_a_column_a_person_inserts_left_of_phone_never_receives_a_leads_phone(demo_store, fake_sheets, client):
+    store = demo_store
+    store.refresh()
+    sheet_id, cols = _columns(fake_sheets)
+    fake_sheets.person({"insertDimension": {"range": {"sheetId": sheet_id, "dimension": "COLUMNS",
+                                                      "startIndex": cols["Phone"], "endIndex": cols["Phone"] + 1}}})
+    fake_sheets.type("Leads", f"{chr(65 + cols['Phone'])}1", "Spouse")
+    lead_id = post(client, 8, zip="07030").get_json()["lead_id"]
+    store.refresh()
+    lead = store.get_lead(lead_id)
+    assert (lead.phone, lead.zip, lead.email) == ("+12015550008", "07030", "lead8@example.com")
+    row = sheet_leads(fake_sheets)[lead_id]
+    assert (row["Spouse"], row["Phone"], row["ZIP"], row["Email"]) == ("", "+12015550008", "07030",
+                                                                       "lead8@example.com")
+    # the next lead lands under the right headers straight away (the tick has read them)
+    other = post(client, 9, zip="07030").get_json()["lead_id"]
+    row = sheet_leads(fake_sheets)[other]
+    assert (row["Spouse"], row["Phone"]) == ("", "+12015550009")
+
+
+# ---- bursts within quota ----------------------------------------------------------------------
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+
+import pytest  # noqa: E402
+
+from app import create_app  # noqa: E402
+from tests.fake_sheets_api import Quota  # noqa: E402
+from tests.gsheets_fixtures import make_store  # noqa: E402
+
+
+@pytest.fixture
+def burst_store(fake_sheets, service_account_file, tmp_path, waits, clock):
+    """The real store, its batches spaced 0.2 s apart and its 429 backoff short (so the test is quick)."""
+    store = make_store(fake_sheets, service_account_file, tmp_path / "burst.db", waits, clock=clock,
+                       append_timeout=0.5, batching={"spacing": 0.2, "backoff": 0.1})
+    store.init()
+    load_demo(store)
+    store.refresh()
+    yield store
+    store.close()
+
+
+def burst(store, clock, notifier, count: int, at_a_time: int = 8) -> list:
+    client = create_app({"TESTING": True}, store=store, clock=clock, notifier=notifier).test_client()
+    with ThreadPoolExecutor(at_a_time) as pool:
+        return list(pool.map(lambda i: post(client, i), range(count)))
+
+
+def test_a_burst_is_written_in_a_few_batched_appends_within_googles_quota_and_never_twice(
+        burst_store, fake_sheets, clock, notifier):
+    fake_sheets.quota = Quota(limit=60)  # Google's 60 writes a minute per user, a sliding window
+    fake_sheets.latency = 0.02
+    mark = fake_sheets.mark()
+    answers = burst(burst_store, clock, notifier, 120)
+    assert {a.status_code for a in answers} <= {201, 202}
+    burst_store.settle()
+    ids = {a.get_json()["lead_id"] for a in answers}
+    assert Counter(r["Lead ID"] for r in fake_sheets.records("Leads")) == {i: 1 for i in ids}
+    appends = fake_sheets.count("values.append", since=mark)
+    assert appends <= 30, appends  # 120 leads, a handful of calls (one per lead would be 120)
+    assert 429 not in fake_sheets.statuses(since=mark)
+
+
+def test_a_batch_refused_with_429_backs_off_and_lands_once(burst_store, fake_sheets, clock, notifier):
+    fake_sheets.latency = 0.02
+    mark = fake_sheets.mark()
+    fake_sheets.fail_next(3, 429, kind="values.append")
+    answers = burst(burst_store, clock, notifier, 40)
+    burst_store.settle()
+    ids = {a.get_json()["lead_id"] for a in answers}
+    assert Counter(r["Lead ID"] for r in fake_sheets.records("Leads")) == {i: 1 for i in ids}
+    appends = [c for c in fake_sheets.calls[mark:] if c.kind == "values.append"]
+    refused = [c.at for c in appends if c.status == 429]
+    assert len(refused) == 3
+    gaps = [b - a for a, b in zip(refused, refused[1:])]
+    assert all(later >= earlier for earlier, later in zip(gaps, gaps[1:])) or len(gaps) < 2  # backing off
+    assert len(appends) <= 15
+
+
+def test_an_abandoned_batch_append_that_still_lands_is_never_written_twice(burst_store, fake_sheets, clock,
+                                                                            notifier):
+    fake_sheets.slow_next("values.append", 1.0, count=3)  # Google takes 1 s; we give up after 0.5 s
+    answers = burst(burst_store, clock, notifier, 24)
+    burst_store.settle()
+    fake_sheets.wait_idle()
+    ids = {a.get_json()["lead_id"] for a in answers}
+    burst_store.refresh()  # the tick looks for them first
+    clock.advance(seconds=61)  # past the grace period of the appends we gave up on
+    burst_store.refresh()
+    burst_store.refresh()
+    assert Counter(r["Lead ID"] for r in fake_sheets.records("Leads")) == {i: 1 for i in ids}
+
+
+# ---- the tick under pressure ------------------------------------------------------------------
+def test_a_tick_that_meets_429s_gives_up_within_half_its_interval_and_the_next_one_catches_up(
+        demo_store, fake_sheets, client, waits):
+    store = demo_store
+    store.refresh()
+    assert store.config().settings.tick_seconds == 30
+    fake_sheets.fail_next(1000, 429)  # every call refused for now
+    lead_id = post(client, 3).get_json()["lead_id"]
+    waits.clear()
+    mark = fake_sheets.mark()
+    assert store.refresh() is False
+    assert sum(waits) <= 15  # half of Tick Seconds, backoff included
+    assert fake_sheets.count(since=mark) <= 5
+    fake_sheets._failures.clear()
+    assert store.refresh()
+    assert lead_id in sheet_leads(fake_sheets)
+
+
+def test_sorting_filtering_and_deleting_rows_through_the_ui_never_mislead_the_service(
+        demo_store, fake_sheets, client):
+    store = demo_store
+    ids = [post(client, i, last_name=name).get_json()["lead_id"] for i, name in enumerate(["Adams", "Young", "Moss"])]
+    store.refresh()
+    sheet_id, cols = _columns(fake_sheets)
+    fake_sheets.type_in_column("Leads", "Status", ids[1], "Lost")
+    fake_sheets.person(
+        {"sortRange": {"range": {"sheetId": sheet_id, "startRowIndex": 1},
+                       "sortSpecs": [{"dimensionIndex": cols["Last Name"], "sortOrder": "DESCENDING"}]}},
+        {"setBasicFilter": {"filter": {"range": {"sheetId": sheet_id},
+                                       "criteria": {str(cols["Status"]): {"hiddenValues": ["Lost"]}}}}})
+    assert fake_sheets.sheets["Leads"].hidden_rows  # Young's row is hidden from people's view
+    fake_sheets.type_in_column("Leads", "Status", ids[2], "contacted")  # typed into the sorted row
+    row = next(r for r, cells in enumerate(fake_sheets.table("Leads")) if ids[0] in cells)
+    fake_sheets.person({"deleteDimension": {"range": {"sheetId": sheet_id, "dimension": "ROWS",
+                                                      "startIndex": row, "endIndex": row + 1}}})
+    new_id = post(client, 5, last_name="Baker").get_json()["lead_id"]
+    store.refresh()
+    assert store.get_lead(ids[2]).status == "Contacted" and store.get_lead(ids[1]).status == "Lost"
+    assert store.get_lead(ids[0]) is None  # deleted by a person: gone for the service too
+    rows = sheet_leads(fake_sheets)
+    assert set(rows) == {ids[1], ids[2], new_id}
+    assert (rows[ids[1]]["Last Name"], rows[new_id]["Last Name"]) == ("Young", "Baker")
+
+
+def test_a_form_append_refused_by_the_quota_is_sent_again_by_the_batch_sender_without_waiting_for_a_tick(
+        burst_store, fake_sheets, clock, notifier):
+    fake_sheets.fail_next(2, 429, kind="values.append")  # the append and its one short retry
+    client = create_app({"TESTING": True}, store=burst_store, clock=clock, notifier=notifier).test_client()
+    answer = post(client, 1)
+    assert answer.status_code == 202
+    mark = fake_sheets.mark()
+    burst_store.settle()
+    assert fake_sheets.kinds(mark) == ["values.append"]  # no read: the batch sender, not a tick
+    assert answer.get_json()["lead_id"] in sheet_leads(fake_sheets)
