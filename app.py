@@ -91,6 +91,9 @@ class Services:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+        ams_pool = self.config.pop("AMS_POOL", None)
+        if ams_pool is not None:
+            ams_pool.shutdown(wait=True)
 
 
 def _safe_deliver(messages, store, notifier, clock, policy=None) -> None:
@@ -171,7 +174,8 @@ def post_lead():
     try:
         vendor = _vendor()
         payload = _payload()
-        outcome = submit_lead(payload, services().store, services().clock, source=vendor)
+        outcome = submit_lead(payload, services().store, services().clock, source=vendor,
+                              client_lookup=ams_client_lookup(services()))
     except Honeypot as exc:  # masked contact details: enough to find a real person a browser's autofill dropped
         log.warning("honeypot field 'website' filled on a public post (%s); nothing stored", exc.who or "no contact")
         return (render_template("thanks.html", agency=_agency_name(), lead=None) if wants_html
@@ -185,6 +189,7 @@ def post_lead():
         log.warning("store unavailable and no local copy to route from; post refused with 503")
         return jsonify(errors={"store": "temporarily unavailable, please retry"}), 503
     services().dispatch(outcome.messages)
+    dispatch_ams(services(), outcome)
     status = 200 if outcome.duplicate else 202 if services().store.queued(outcome.lead.lead_id) else 201
     if wants_html:
         return render_template("thanks.html", agency=_agency_name(), lead=outcome.lead), status
@@ -397,13 +402,15 @@ def activity_command(lead_id: str, as_json: bool) -> None:
 
 
 @click.command("check")
-def check_command() -> None:
+@click.option("--online", is_flag=True, help="Also sign in to the AMS chosen in Settings (credentials).")
+def check_command(online: bool = False) -> None:
     """Validate the config tabs; exit 1 when something would break routing."""
     from automations.checks import check_delivery
     config = _store().config()
     problems = check_config(config) + check_delivery(
         config, email_configured=bool(current_app.config.get("SMTP_URL")),
         public_url=current_app.config.get("PUBLIC_URL", ""))
+    problems += ams_check_problems(services(), config, online)
     for p in problems:
         click.echo(f"{p.level.upper():<7} {p.tab}: {p.message}")
     errors = [p for p in problems if p.level == "error"]
@@ -723,7 +730,7 @@ class RedactingFilter(logging.Filter):
 def _start_speed_clock(app: Flask):
     from automations.speed_clock.scheduler import SpeedClock
     wired = app.extensions["leadrouter"]
-    return SpeedClock(wired.store, wired.notifier, wired.clock).start()
+    return SpeedClock(wired.store, wired.notifier, wired.clock, ams=ams_provider(wired)).start()
 
 
 def _sigterm_as_interrupt() -> None:
@@ -757,7 +764,7 @@ def tick_command(now_text: str | None) -> None:
     store, wired = _store(), services()
     config = store.config()
     clock = FrozenClock(_parse_now(now_text, config.settings.tz)) if now_text else wired.clock
-    report = run_tick(store, wired.notifier, clock, config)
+    report = run_tick(store, wired.notifier, clock, config, ams=ams_provider(wired))
     for line in report.done:
         click.echo(line)
     for line in report.errors:
@@ -782,6 +789,151 @@ def worker_command() -> None:
 
 
 COMMANDS += [tick_command, worker_command]
+
+
+# ---- the AMS: records, notes, existing clients (issue 16, automations/ams/, docs/ams.md) ---------------
+def ams_env(svc: Services) -> dict[str, str]:
+    """The AMS's secrets and endpoints: the environment, with AMS_ENV from the app's config on top (tests)."""
+    return {**os.environ, **svc.config.get("AMS_ENV", {})}
+
+
+def ams_provider(svc: Services):
+    """Settings -> AMS as an adapter, built once per distinct setting (kept on the app)."""
+    from automations.ams.factory import AmsProvider
+    provider = svc.config.get("AMS_PROVIDER")
+    if provider is None:
+        provider = svc.config["AMS_PROVIDER"] = AmsProvider(ams_env(svc))
+    return provider
+
+
+def ams_client_lookup(svc: Services):
+    """The intake's existing-client question to the AMS, or None when no AMS is chosen."""
+    from automations.ams.lookup import ClientLookup
+    try:
+        config = svc.store.config()
+        adapter = ams_provider(svc)(config)
+    except Exception:  # noqa: BLE001 - the AMS never blocks a lead
+        return None
+    if adapter is None:
+        return None
+    budget = ams_provider(svc).settings(config).lookup_seconds
+    lookup = svc.config.get("AMS_LOOKUP")
+    if lookup is None:
+        lookup = svc.config["AMS_LOOKUP"] = ClientLookup(svc.clock)
+    return lambda form: lookup.find(adapter, email=form.email, phone=form.phone, last_name=form.last_name,
+                                    budget=budget)
+
+
+def dispatch_ams(svc: Services, outcome: Outcome) -> None:
+    """A new lead's AMS record is tried right away, off the request thread (inline in tests); the tick
+    retries whatever this does not finish."""
+    if outcome.duplicate:
+        return
+    try:
+        adapter = ams_provider(svc)(svc.store.config())
+    except Exception:  # noqa: BLE001 - the tick will do it
+        log.exception("AMS not available for an immediate try")
+        return
+    if adapter is None:
+        return
+    job = (_safe_drain_ams, svc.store, adapter, svc.clock, svc.notifier, outcome.lead.lead_id)
+    if svc.config.get("SEND_INLINE"):
+        job[0](*job[1:])
+        return
+    pool = svc.config.get("AMS_POOL")
+    if pool is None:
+        pool = svc.config["AMS_POOL"] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ams")
+    pool.submit(*job)
+
+
+def _safe_drain_ams(store, adapter, clock, notifier, lead_id: str) -> None:
+    from automations.ams.queue import drain
+    try:
+        drain(store, adapter, clock, notifier, lead_id=lead_id)
+    except Exception:  # noqa: BLE001 - queued: the tick retries
+        log.exception("AMS try for %s failed; the tick retries", lead_id)
+
+
+def ams_check_problems(svc: Services, config, online: bool) -> list:
+    from automations.ams.checks import ams_online, ams_problems
+    from automations.checks import Problem
+    env = ams_env(svc)
+    problems = [Problem(level, "Settings", message) for level, message in ams_problems(config, env)]
+    if online:
+        level, message = ams_online(config, env)
+        if level == "ok":
+            click.echo(f"AMS: {message}")
+        else:
+            problems.append(Problem("error", "Settings", f"AMS sign-in failed: {message}"))
+    return problems
+
+
+@click.group("ams")
+def ams_group() -> None:
+    """The agency management system: export for HawkSoft, see what is queued."""
+
+
+@ams_group.command("export")
+@click.option("--format", "fmt", type=click.Choice(["hawksoft"]), default="hawksoft", show_default=True)
+@click.option("--since", default=None, metavar="DATE", help="Leads received on or after this date (YYYY-MM-DD).")
+@click.option("--output", type=click.Path(dir_okay=False), default=None, help="File to write (default: stdout).")
+@with_appcontext
+def ams_export_command(fmt: str, since: str | None, output: str | None) -> None:
+    """Leads as the CSV HawkSoft's client import reads."""
+    from sheets_schema import cells
+    from automations.ams.hawksoft import export_csv
+    store = _store()
+    start = None
+    if since:
+        day = cells.parse_date(since)
+        if day is None:
+            raise click.BadParameter(f"{since!r} is not a date (YYYY-MM-DD)", param_hint="--since")
+        start = datetime.combine(day, datetime.min.time(), tzinfo=store.config().settings.tz)
+    text = export_csv(store.leads(start))
+    if output:
+        with open(output, "w", newline="", encoding="utf-8") as f:
+            f.write(text)
+        click.echo(f"{max(text.count(chr(10)) - 1, 0)} lead(s) written to {output}")
+    else:
+        click.echo(text, nl=False)
+
+
+@ams_group.command("queue")
+@with_appcontext
+def ams_queue_command() -> None:
+    """AMS work still owed (records and notes waiting for the AMS)."""
+    from automations.ams.queue import pending
+    jobs = pending(_store())
+    for job in jobs:
+        click.echo(f"{job.due.isoformat(timespec='minutes')}  {job.state:<8} {job.lead_id} {job.event}  "
+                   f"attempts {job.attempts}" + (f"  last error: {job.error}" if job.error else ""))
+    click.echo(f"{len(jobs)} waiting")
+
+
+@click.group("clients")
+def clients_group() -> None:
+    """The Clients tab (existing clients and their CSR)."""
+
+
+@clients_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["epic", "ams360", "hawksoft", "csv"]), default="csv",
+              show_default=True, help="Which AMS made the export.")
+@with_appcontext
+def clients_import_command(file: str, fmt: str) -> None:
+    """Import an AMS client export (CSV) into the Clients tab; safe to run again."""
+    from automations.ams.clients_import import merge_clients, read_export
+    with open(file, encoding="utf-8-sig", errors="replace", newline="") as f:
+        incoming = read_export(f.read(), fmt)
+    store = _store()
+    with store.exclusive():
+        rows, result = merge_clients(store.read_rows("Clients"), incoming)
+        if result.added or result.updated:
+            store.replace_rows("Clients", rows)
+    click.echo(f"Clients: {result.summary()}")
+
+
+COMMANDS += [ams_group, clients_group]
 
 
 def _logging() -> None:
@@ -820,3 +972,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+

@@ -32,6 +32,17 @@ DEFAULT_SETTINGS: dict[str, str] = {
     "Max Reassignments": "2",
     "Default Source": "Website",
     "Public URL": "",
+    # the AMS (automations/ams/, docs/ams.md); secrets come from the environment
+    "AMS": "none",
+    "AMS Lookup Seconds": "0.3",
+    "Epic API URL": "",
+    "Epic Token Path": "/oauth2/token",
+    "Epic Clients Path": "/clients",
+    "Epic Notes Path": "/clients/{id}/activities",
+    "Epic Scope": "",
+    "AMS360 Agency Number": "",
+    "AMS360 WSDL Path": "/v2/service.asmx?WSDL",
+    "HawkSoft Folder": "hawksoft",
 }
 
 

@@ -297,6 +297,7 @@ class Lead(RowModel):
     next_follow_up: datetime | None = None
     consent: str = ""
     notes: str = ""
+    ams_id: str = ""
 
     @field_validator("status", mode="before")
     @classmethod

@@ -148,8 +148,21 @@ class SqlStore(Store):
             yield
 
     # ---- structure ----------------------------------------------------------------
+    def _add_missing_columns(self) -> None:
+        """Columns added to a tab since its table was created (e.g. Leads: AMS ID), as empty columns."""
+        from sqlalchemy import inspect, text
+        inspector = inspect(self.engine)
+        with self.engine.begin() as conn:
+            for table in TABLES.values():
+                have = {c["name"] for c in inspector.get_columns(table.name)}
+                for column in table.columns:
+                    if column.name not in have:
+                        kind = column.type.compile(dialect=self.engine.dialect)
+                        conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+
     def init(self) -> None:
         metadata.create_all(self.engine)
+        self._add_missing_columns()
         with self.engine.connect() as conn:  # indexes added since a table was created
             for table in (leads_t, activity_t):
                 for index in table.indexes:

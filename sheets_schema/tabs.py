@@ -164,6 +164,7 @@ LEADS = Tab("Leads", (
     _c("Next Follow-up", "datetime", "service"),
     _c("Consent", editor="service"),
     _c("Notes"),
+    _c("AMS ID", editor="service", note="The lead's record in the agency management system (Settings: AMS)."),
 ), note="One row per lead.", key_column="Lead ID", config=False)
 
 ACTIVITY = Tab("Activity", (

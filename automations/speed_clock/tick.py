@@ -35,6 +35,7 @@ from sheets_schema.models import Activity, Lead
 from .actions import Action, Journal, untouched
 from automations.events import MANAGER_ALERT, REASSIGNED
 from .business_hours import BusinessHours
+from automations.ams.queue import AmsProvider, drain as drain_ams, queue_note
 from automations.clock import Clock
 from automations.config import AgencyConfig
 from automations.contact import redact
@@ -92,8 +93,10 @@ def plan_lead(lead: Lead, config: AgencyConfig, hours: BusinessHours, journal: J
 
 
 class Tick:
-    def __init__(self, store: Store, notifier: Notifier, clock: Clock, config: AgencyConfig | None = None) -> None:
+    def __init__(self, store: Store, notifier: Notifier, clock: Clock, config: AgencyConfig | None = None,
+                 ams: AmsProvider | None = None) -> None:
         self.store, self.notifier, self.clock = store, notifier, clock
+        self.ams = ams
         self.now = clock.now()
         self.config = config or store.config()
         self.hours = BusinessHours.from_settings(self.config.settings)
@@ -115,6 +118,22 @@ class Tick:
             except Exception:  # noqa: BLE001 - the report line above still says it
                 log.exception("could not record the settings problem")
         return bool(errors)
+
+    def handle_ams(self) -> bool:
+        """The AMS work that is due (records, notes): queued when it happened, done here, so an AMS
+        that was down gets everything when it is back, after restarts too."""
+        if self.ams is None:
+            return False
+        try:
+            adapter = self.ams(self.config)
+            if adapter is None:
+                return False
+            done = drain_ams(self.store, adapter, self.clock, self.notifier, self.config)
+        except Exception as exc:  # noqa: BLE001 - the AMS must never stop the speed clock
+            self.record_error("", "ams", exc)
+            return False
+        self.report.done.extend(f"ams: {n} {outcome}" for outcome, n in sorted(done.items()))
+        return bool(done)
 
     def handle_monthly_report(self) -> bool:
         """Last month's report to the managers (Settings: Monthly Report Email = Y), once a month.
@@ -194,6 +213,7 @@ class Tick:
             self.handle_status_sweep({lead.lead_id for lead in leads})
         except Exception as exc:  # noqa: BLE001
             self.record_error("", "status-sweep", exc)
+        self.handle_ams()  # last: what this tick queued (a reassignment, a Status edit) goes out with it
         self.report.seconds = timer.perf_counter() - started
         return self.report
 
@@ -317,6 +337,8 @@ class Tick:
                 return False
             if step.changes:
                 self.store.update_lead(lead_id, step.changes)
+            if "/stamp/" not in action.key:  # a change of Status, not a stamp written again
+                queue_note(self.store, lead_id, "lead.status", action.reason, self.now, self.config)
         journal.add(action.key)
         sent = sum(deliver(m, self.store, self.notifier, self.clock).sent for m in action.messages)
         self.report.sent += sent
@@ -391,10 +413,11 @@ def _moved_on(planned: Lead, fresh: Lead | None) -> str:
     return ""
 
 
-def run_tick(store: Store, notifier: Notifier, clock: Clock, config: AgencyConfig | None = None) -> TickReport:
+def run_tick(store: Store, notifier: Notifier, clock: Clock, config: AgencyConfig | None = None,
+             ams: AmsProvider | None = None) -> TickReport:
     """One automation pass at `clock.now()`."""
     store.refresh()  # on a Google Sheet: one read of every tab, then queued writes; nothing on SQL
-    return Tick(store, notifier, clock, config).run()
+    return Tick(store, notifier, clock, config, ams).run()
 
 
 # ---- reassignment: the ladder's 30-minute rung (a PASS reply uses automations.speed_clock.reassign) --------------------------
@@ -432,6 +455,8 @@ def move_lead(store: Store, lead: Lead, config: AgencyConfig, now: datetime, loa
         store.add_activity([Activity(time=now, lead_id=lead.lead_id, event=REASSIGNED,
                                      detail=f"{old} -> {decision.owner}: {decision.reason}",
                                      key=followthrough_key(moved))])
+        queue_note(store, lead.lead_id, "lead.reassigned", f"{old} -> {decision.owner} ({reason}): "
+                   f"{decision.reason}", now, config)
     return Move(moved, decision)
 
 
