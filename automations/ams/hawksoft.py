@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
@@ -57,17 +56,16 @@ def export_csv(leads: Iterable[Lead]) -> str:
 class HawkSoftCsv:
     name = "HawkSoft (CSV)"
 
-    def __init__(self, settings: AmsSettings, *, today=lambda: datetime.now().date()) -> None:
+    def __init__(self, settings: AmsSettings) -> None:
         self.folder = Path(settings.hawksoft_folder)
-        self._today = today
 
     def create_client(self, record: AmsRecord) -> str:
-        path = self.folder / f"hawksoft-clients-{self._today():%Y-%m-%d}.csv"
+        path = self.folder / f"hawksoft-clients-{record.received_at[:10]}.csv"  # the day the lead came in
         self._append(path, COLUMNS, row_of(record))
         return f"{path.name}#{record.lead_id}"
 
     def add_note(self, ams_id: str, record: AmsRecord, note: AmsNote) -> None:
-        path = self.folder / f"hawksoft-notes-{self._today():%Y-%m-%d}.csv"
+        path = self.folder / f"hawksoft-notes-{note.at[:10]}.csv"
         self._append(path, NOTE_COLUMNS, [neutralize(v) for v in (record.lead_id, ams_id, note.at[:16], note.event,
                                                                    note.text)])
 
