@@ -3,8 +3,8 @@
 A form post must never wait for an AMS: the question runs on a worker thread and the post waits
 at most Settings -> AMS Lookup Seconds (0.3 s). An answer that comes later still fills the cache,
 so the next post from the same person finds it. After a failure or a time-out the AMS is not
-asked for a minute (a down AMS costs nothing). Without an answer the Clients tab decides, as
-it always does.
+asked for a minute, so a slow or down AMS costs at most one post a minute the budget. Without an
+answer the Clients tab decides, as it always does.
 """
 from __future__ import annotations
 
@@ -50,6 +50,8 @@ class ClientLookup:
         try:
             return _row(future.result(timeout=budget))
         except Waited:
+            with self._lock:  # a slow AMS: the next posts do not wait for it either, for a while
+                self._paused_until = self.clock.now() + PAUSE_AFTER_FAILURE
             log.info("AMS client lookup for %s took over %.2f s; the Clients tab decides", mask(email or phone),
                      budget)
             return None
