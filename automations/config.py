@@ -43,6 +43,7 @@ DEFAULT_SETTINGS: dict[str, str] = {
     "AMS360 Agency Number": "",
     "AMS360 WSDL Path": "/v2/service.asmx?WSDL",
     "HawkSoft Folder": "hawksoft",
+    "HawkSoft Email": "N",
 }
 
 

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime, timezone
 
 from automations.ams.webhook import sign, verify
 from tests.ams_fixtures import ams_app, lead_payload, receiver, set_settings, sql_demo, webhook_env  # noqa: F401
+from tests.notify_fixtures import mailbox  # noqa: F401
 
 
 def test_the_webhook_posts_a_signed_lead_created_event_a_receiver_can_verify(sql_demo, clock, receiver):
@@ -82,3 +84,20 @@ def test_ams_export_writes_the_hawksoft_layout_since_a_date(sql_demo, clock, tmp
     assert later.output.strip().count("\n") == 0  # the header only
     bad = app.test_cli_runner().invoke(args=["ams", "export", "--since", "someday"])
     assert bad.exit_code == 2 and "not a date" in bad.output
+
+
+def test_the_managers_get_yesterdays_hawksoft_file_by_email_once_from_8am(sql_demo, clock, tmp_path, mailbox):
+    set_settings(sql_demo, HawkSoft_Folder=str(tmp_path / "hs"), HawkSoft_Email="yes")
+    app = ams_app(sql_demo, clock, "hawksoft", {}, smtp_port=mailbox.port)
+    app.test_client().post("/leads", data=lead_payload())
+    clock.set(datetime(2026, 11, 25, 12, 30, tzinfo=timezone.utc))  # 7:30 in New York: not yet
+    app.test_cli_runner().invoke(args=["tick"])
+    assert not [m for m in mailbox.messages() if "HawkSoft" in m["Subject"]]
+    for minutes in (31, 5):
+        clock.advance(minutes=minutes)
+        app.test_cli_runner().invoke(args=["tick"])
+    [mail] = [m for m in mailbox.messages() if "HawkSoft" in m["Subject"]]
+    assert mail["To"] == "morgan@demo-agency.example" and "1 lead(s)" in mail["Subject"]
+    [attachment] = list(mail.iter_attachments())
+    assert attachment.get_filename() == "hawksoft-clients-2026-11-24.csv"
+    assert "maria.lopez@example.com" in attachment.get_content()

@@ -135,6 +135,22 @@ class Tick:
         self.report.done.extend(f"ams: {n} {outcome}" for outcome, n in sorted(done.items()))
         return bool(done)
 
+    def handle_hawksoft_email(self) -> bool:
+        """Yesterday's HawkSoft import file to the managers, once a day (automations/ams/daily.py)."""
+        from automations.ams.daily import STATE, daily_messages
+        try:
+            day, messages = daily_messages(self.store, self.config, self.now)
+            if not day:
+                return False
+            sent = sum(deliver(m, self.store, self.notifier, self.clock, config=self.config).sent for m in messages)
+            self.store.set_state(STATE, day)  # a failed send waits in the outbox
+        except Exception as exc:  # noqa: BLE001 - a file must never hold up the leads
+            self.record_error("", "hawksoft-email", exc)
+            return False
+        if sent:
+            self.report.done.append(f"HawkSoft file of {day} emailed to {sent} manager(s)")
+        return bool(sent)
+
     def handle_monthly_report(self) -> bool:
         """Last month's report to the managers (Settings: Monthly Report Email = Y), once a month.
 
@@ -214,6 +230,7 @@ class Tick:
         except Exception as exc:  # noqa: BLE001
             self.record_error("", "status-sweep", exc)
         self.handle_ams()  # last: what this tick queued (a reassignment, a Status edit) goes out with it
+        self.handle_hawksoft_email()
         self.report.seconds = timer.perf_counter() - started
         return self.report
 
