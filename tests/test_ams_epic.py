@@ -165,3 +165,17 @@ def test_no_ams_means_nothing_is_queued(sql_demo, clock, epic):
     client.post("/leads", data=lead_payload())
     from automations.ams.queue import pending
     assert pending(sql_demo) == [] and epic.requests == []
+
+
+def test_after_a_refused_record_later_notes_are_dropped_not_retried(sql_demo, clock, epic, mailbox):
+    epic.refuse = ("email", "Email: blocked")
+    app = ams_app(sql_demo, clock, "epic", epic_env(epic), smtp_port=mailbox.port)
+    lead_id = app.test_client().post("/leads", data=lead_payload()).get_json()["lead_id"]
+    sql_demo.update_lead(lead_id, {"status": "Contacted"})
+    for _ in range(3):
+        clock.advance(minutes=2)
+        app.test_cli_runner().invoke(args=["tick"])
+    from automations.ams.queue import pending
+    assert pending(sql_demo) == [] and len(alerts_to_manager(mailbox)) == 1
+    assert len([r for r in epic.requests if r == ("POST", "/clients")]) == 1
+    assert activity(sql_demo, lead_id, "ams skipped")

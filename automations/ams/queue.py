@@ -122,6 +122,12 @@ def handle_one(job: Job, store: Store, ams: AMS, clock: Clock, notifier: Notifie
             _release(store, job.key)
         return "done"
     if not creating and not lead.ams_id:
+        if any(a.key == f"{created_key(lead.lead_id)}/refused" for a in store.activity(lead.lead_id)):
+            with store.exclusive():  # the AMS refused the record itself: a note has nowhere to go
+                store.claim(Activity(time=now, lead_id=job.lead_id, event="ams skipped",
+                                     detail=f"{job.event}: the AMS refused this lead's record", key=f"{job.key}/skipped"))
+                _release(store, job.key)
+            return "skipped"
         with store.exclusive():  # its record is not there yet: wait for the create (queued before it)
             if not any(j.key == created_key(lead.lead_id) for j in pending(store)):
                 _hold(store, Job(key=created_key(lead.lead_id), lead_id=lead.lead_id, event="lead.created",
