@@ -115,6 +115,7 @@ class EpicFake(_Server):
         self.tokens: set[str] = set()
         self.token_requests = 0
         self.refuse: tuple[str, str] | None = None  # (field, Epic's message): 422 for that field
+        self.throttle = 0  # answer this many creates with 429 and a Retry-After, as a rate limit does
         self._ids = itertools.count(1001)
 
     def losable(self, h) -> bool:
@@ -148,6 +149,9 @@ class EpicFake(_Server):
                 return self._json(422, {"message": f"Missing required field(s): {', '.join(missing)}"})
             if self.refuse and self.refuse[0] in data:
                 return self._json(422, {"message": self.refuse[1]})
+            if self.throttle > 0:
+                self.throttle -= 1
+                return self._json(429, {"message": "Rate limit exceeded: 60 requests per minute"})
             with self.lock:
                 ams_id = f"CL{next(self._ids)}"
                 self.clients[ams_id] = {"id": ams_id, **data}

@@ -179,3 +179,14 @@ def test_after_a_refused_record_later_notes_are_dropped_not_retried(sql_demo, cl
     assert pending(sql_demo) == [] and len(alerts_to_manager(mailbox)) == 1
     assert len([r for r in epic.requests if r == ("POST", "/clients")]) == 1
     assert activity(sql_demo, lead_id, "ams skipped")
+
+
+def test_a_rate_limited_create_waits_and_goes_through_without_an_alert(sql_demo, clock, epic, mailbox):
+    epic.throttle = 1
+    app = ams_app(sql_demo, clock, "epic", epic_env(epic), smtp_port=mailbox.port)
+    lead_id = app.test_client().post("/leads", data=lead_payload()).get_json()["lead_id"]
+    assert "Rate limit exceeded" in activity(sql_demo, lead_id, "ams failed")[0].detail
+    clock.advance(minutes=1)
+    app.test_cli_runner().invoke(args=["tick"])
+    assert len(epic.clients) == 1 and sql_demo.get_lead(lead_id).ams_id
+    assert alerts_to_manager(mailbox) == [] and not activity(sql_demo, lead_id, "ams refused")
