@@ -814,9 +814,10 @@ def ams_client_lookup(svc: Services):
         adapter = ams_provider(svc)(config)
     except Exception:  # noqa: BLE001 - the AMS never blocks a lead
         return None
-    if adapter is None:
+    settings = ams_provider(svc).settings(config)
+    if adapter is None or settings.kind not in ("epic", "ams360"):  # a file or a webhook answers no questions
         return None
-    budget = ams_provider(svc).settings(config).lookup_seconds
+    budget = settings.lookup_seconds
     lookup = svc.config.get("AMS_LOOKUP")
     if lookup is None:
         lookup = svc.config["AMS_LOOKUP"] = ClientLookup(svc.clock)
