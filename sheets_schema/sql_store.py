@@ -96,6 +96,7 @@ class SqlStore(Store):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._local = threading.local()
         self._writer = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
+        self._columns_checked = False  # a database made by an older version gets new columns on first use
 
     # ---- connections and transactions ------------------------------------------------
     @contextmanager
@@ -104,6 +105,7 @@ class SqlStore(Store):
         if current is not None:
             yield current
             return
+        self._upgrade_once()
         with self.engine.connect() as conn:
             yield conn
 
@@ -125,6 +127,7 @@ class SqlStore(Store):
                 raise
             current.exec_driver_sql("RELEASE SAVEPOINT claim")
             return
+        self._upgrade_once()
         # SQLite allows one writer: threads of this process queue on a lock that wakes them at
         # once, instead of on SQLite's busy handler, which sleeps in steps of up to 100 ms
         with self._writer, self.engine.connect() as conn:
@@ -148,12 +151,22 @@ class SqlStore(Store):
             yield
 
     # ---- structure ----------------------------------------------------------------
+    def _upgrade_once(self) -> None:
+        """Before the first query: a database from an older version gets the columns added since
+        (a form post must not fail because nobody ran `init` after an upgrade)."""
+        if not self._columns_checked:
+            self._columns_checked = True
+            with self._writer:
+                self._add_missing_columns()
+
     def _add_missing_columns(self) -> None:
         """Columns added to a tab since its table was created (e.g. Leads: AMS ID), as empty columns."""
         from sqlalchemy import inspect, text
         inspector = inspect(self.engine)
         with self.engine.begin() as conn:
             for table in TABLES.values():
+                if not inspector.has_table(table.name):
+                    continue  # `init` creates it
                 have = {c["name"] for c in inspector.get_columns(table.name)}
                 for column in table.columns:
                     if column.name not in have:
