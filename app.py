@@ -116,6 +116,9 @@ class Services:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+        ams_pool = self.config.pop("AMS_POOL", None)
+        if ams_pool is not None:
+            ams_pool.shutdown(wait=True)
 
 
 def _safe_deliver(messages, store, notifier, clock, policy=None) -> None:
@@ -258,7 +261,7 @@ def post_lead():
                 raise InvalidLead({"captcha": problem})
         outcome = submit_lead(without_tokens(payload), svc.store, svc.clock, source=vendor, config=config,
                               admit=None if vendor else _contact_limit(config), context=_post_context(),
-                              reading=reading)
+                              reading=reading, client_lookup=ams_client_lookup(svc))
     except RateLimited as exc:
         return exc.response
     except Honeypot as exc:  # masked contact details: enough to find a real person a browser's autofill dropped
@@ -277,6 +280,7 @@ def post_lead():
         return jsonify(errors={"store": "temporarily unavailable, please retry"}), 503
     try:  # stored: from here on the post is answered as stored, whatever happens to the sending
         services().dispatch(outcome.messages)
+        dispatch_ams(services(), outcome)
         if not outcome.duplicate:
             services().connect_call(outcome.lead.lead_id)
     except Exception:  # noqa: BLE001 - e.g. the pool is shut down (a deploy); the tick sends them
@@ -607,8 +611,9 @@ def activity_command(lead_id: str, as_json: bool) -> None:
         click.echo(f"{for_people(e.time, tz, seconds=True)}  {e.event:<16} {e.detail}")
 
 
-def _check_problems():
-    """What `leadrouter check` reports: the tabs, and how the environment reaches people."""
+def _check_problems(online: bool = False):
+    """What `leadrouter check` reports: the tabs, how the environment reaches people, the AMS
+    (signing in to it only when asked `--online`)."""
     from automations.checks import check_delivery
     config = _store().config()
     problems = check_config(config) + check_delivery(
@@ -617,6 +622,7 @@ def _check_problems():
     problems += _call_connect_problems(config)
     problems += check_abuse(config, public_url=public_url(services()), captcha=services().captcha is not None,
                             dashboard_token=current_app.config.get("DASHBOARD_TOKEN", ""))
+    problems += ams_check_problems(services(), config, online)
     return problems + _unmatched_type_problems(config)
 
 
@@ -681,9 +687,10 @@ def status_command(lead_ref: str, status: str, extra: tuple[str, ...]) -> None:
 
 
 @click.command("check")
-def check_command() -> None:
+@click.option("--online", is_flag=True, help="Also sign in to the AMS chosen in Settings (credentials).")
+def check_command(online: bool = False) -> None:
     """Validate the config tabs; exit 1 when something would break routing."""
-    problems = _check_problems()
+    problems = _check_problems(online)
     for p in problems:
         click.echo(f"{p.level.upper():<7} {p.tab}: {p.message}")
     errors = [p for p in problems if p.level == "error"]
@@ -1245,7 +1252,7 @@ def voice_status():
 def _start_speed_clock(app: Flask):
     from automations.speed_clock.scheduler import SpeedClock
     wired = app.extensions["leadrouter"]
-    return SpeedClock(wired.store, wired.notifier, wired.clock).start()
+    return SpeedClock(wired.store, wired.notifier, wired.clock, ams=ams_provider(wired)).start()
 
 
 def _sigterm_as_interrupt() -> None:
@@ -1279,7 +1286,7 @@ def tick_command(now_text: str | None) -> None:
     store, wired = _store(), services()
     config = store.config()
     clock = FrozenClock(_parse_now(now_text, config.settings.tz)) if now_text else wired.clock
-    report = run_tick(store, wired.notifier, clock, config)
+    report = run_tick(store, wired.notifier, clock, config, ams=ams_provider(wired))
     for line in report.done:
         click.echo(line)
     for line in report.errors:
@@ -1502,6 +1509,152 @@ def _warm_up(app: Flask) -> None:
         warm()
 
 
+# ---- the AMS: records, notes, existing clients (issue 16, automations/ams/, docs/ams.md) ---------------
+def ams_env(svc: Services) -> dict[str, str]:
+    """The AMS's secrets and endpoints: the environment, with AMS_ENV from the app's config on top (tests)."""
+    return {**os.environ, **svc.config.get("AMS_ENV", {})}
+
+
+def ams_provider(svc: Services):
+    """Settings -> AMS as an adapter, built once per distinct setting (kept on the app)."""
+    from automations.ams.factory import AmsProvider
+    provider = svc.config.get("AMS_PROVIDER")
+    if provider is None:
+        provider = svc.config["AMS_PROVIDER"] = AmsProvider(ams_env(svc))
+    return provider
+
+
+def ams_client_lookup(svc: Services):
+    """The intake's existing-client question to the AMS, or None when no AMS is chosen."""
+    from automations.ams.lookup import ClientLookup
+    try:
+        config = svc.store.config()
+        adapter = ams_provider(svc)(config)
+    except Exception:  # noqa: BLE001 - the AMS never blocks a lead
+        return None
+    settings = ams_provider(svc).settings(config)
+    if adapter is None or settings.kind not in ("epic", "ams360"):  # a file or a webhook answers no questions
+        return None
+    budget = settings.lookup_seconds
+    lookup = svc.config.get("AMS_LOOKUP")
+    if lookup is None:
+        lookup = svc.config["AMS_LOOKUP"] = ClientLookup(svc.clock)
+    return lambda form: lookup.find(adapter, email=form.email, phone=form.phone, last_name=form.last_name,
+                                    budget=budget)
+
+
+def dispatch_ams(svc: Services, outcome: Outcome) -> None:
+    """A new lead's AMS record is tried right away, off the request thread (inline in tests); the tick
+    retries whatever this does not finish."""
+    if outcome.duplicate:
+        return
+    try:
+        adapter = ams_provider(svc)(svc.store.config())
+    except Exception:  # noqa: BLE001 - the tick will do it
+        log.exception("AMS not available for an immediate try")
+        return
+    if adapter is None:
+        return
+    job = (_safe_drain_ams, svc.store, adapter, svc.clock, svc.notifier, outcome.lead.lead_id)
+    if svc.config.get("SEND_INLINE"):
+        job[0](*job[1:])
+        return
+    pool = svc.config.get("AMS_POOL")
+    if pool is None:
+        pool = svc.config["AMS_POOL"] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ams")
+    pool.submit(*job)
+
+
+def _safe_drain_ams(store, adapter, clock, notifier, lead_id: str) -> None:
+    from automations.ams.queue import drain
+    try:
+        drain(store, adapter, clock, notifier, lead_id=lead_id)
+    except Exception:  # noqa: BLE001 - queued: the tick retries
+        log.exception("AMS try for %s failed; the tick retries", lead_id)
+
+
+def ams_check_problems(svc: Services, config, online: bool) -> list:
+    from automations.ams.checks import ams_online, ams_problems
+    from automations.checks import Problem
+    env = ams_env(svc)
+    problems = [Problem(level, "Settings", message) for level, message in ams_problems(config, env)]
+    if online:
+        level, message = ams_online(config, env)
+        if level == "ok":
+            click.echo(f"AMS: {message}")
+        else:
+            problems.append(Problem("error", "Settings", f"AMS sign-in failed: {message}"))
+    return problems
+
+
+@click.group("ams")
+def ams_group() -> None:
+    """The agency management system: export for HawkSoft, see what is queued."""
+
+
+@ams_group.command("export")
+@click.option("--format", "fmt", type=click.Choice(["hawksoft"]), default="hawksoft", show_default=True)
+@click.option("--since", default=None, metavar="DATE", help="Leads received on or after this date (YYYY-MM-DD).")
+@click.option("--output", type=click.Path(dir_okay=False), default=None, help="File to write (default: stdout).")
+@with_appcontext
+def ams_export_command(fmt: str, since: str | None, output: str | None) -> None:
+    """Leads as the CSV HawkSoft's client import reads."""
+    from sheets_schema import cells
+    from automations.ams.hawksoft import export_csv
+    store = _store()
+    start = None
+    if since:
+        day = cells.parse_date(since)
+        if day is None:
+            raise click.BadParameter(f"{since!r} is not a date (YYYY-MM-DD)", param_hint="--since")
+        start = datetime.combine(day, datetime.min.time(), tzinfo=store.config().settings.tz)
+    text = export_csv(store.leads(start))
+    if output:
+        with open(output, "w", newline="", encoding="utf-8") as f:
+            f.write(text)
+        click.echo(f"{max(text.count(chr(10)) - 1, 0)} lead(s) written to {output}")
+    else:
+        click.echo(text, nl=False)
+
+
+@ams_group.command("queue")
+@with_appcontext
+def ams_queue_command() -> None:
+    """AMS work still owed (records and notes waiting for the AMS)."""
+    from automations.ams.queue import pending
+    jobs = pending(_store())
+    for job in jobs:
+        click.echo(f"{job.due.isoformat(timespec='minutes')}  {job.state:<8} {job.lead_id} {job.event}  "
+                   f"attempts {job.attempts}" + (f"  last error: {job.error}" if job.error else ""))
+    click.echo(f"{len(jobs)} waiting")
+
+
+@click.group("clients")
+def clients_group() -> None:
+    """The Clients tab (existing clients and their CSR)."""
+
+
+@clients_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["epic", "ams360", "hawksoft", "csv"]), default="csv",
+              show_default=True, help="Which AMS made the export.")
+@with_appcontext
+def clients_import_command(file: str, fmt: str) -> None:
+    """Import an AMS client export (CSV) into the Clients tab; safe to run again."""
+    from automations.ams.clients_import import merge_clients, read_export
+    with open(file, encoding="utf-8-sig", errors="replace", newline="") as f:
+        incoming = read_export(f.read(), fmt)
+    store = _store()
+    with store.exclusive():
+        rows, result = merge_clients(store.read_rows("Clients"), incoming)
+        if result.added or result.updated:
+            store.replace_rows("Clients", rows)
+    click.echo(f"Clients: {result.summary()}")
+
+
+COMMANDS += [ams_group, clients_group]
+
+
 def _logging() -> None:
     """Masked logging for every process: the CLI, and the web process gunicorn runs (create_app).
 
@@ -1559,3 +1712,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+

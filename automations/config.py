@@ -45,6 +45,18 @@ DEFAULT_SETTINGS: dict[str, str] = {
     "Lead Texts Per Hour Per Source": "60",
     "Texts Need Consent": "Y",  # TCPA: automated texts to a lead need the lead's recorded consent
     "Round Robin Lines": "line",  # line: rotate among producers who write the lead's line; any: pure rotation
+    # the AMS (automations/ams/, docs/ams.md); secrets come from the environment
+    "AMS": "none",
+    "AMS Lookup Seconds": "0.3",
+    "Epic API URL": "",
+    "Epic Token Path": "/oauth2/token",
+    "Epic Clients Path": "/clients",
+    "Epic Notes Path": "/clients/{id}/activities",
+    "Epic Scope": "",
+    "AMS360 Agency Number": "",
+    "AMS360 WSDL Path": "/v2/service.asmx?WSDL",
+    "HawkSoft Folder": "hawksoft",
+    "HawkSoft Email": "N",
 }
 
 

@@ -318,6 +318,7 @@ class Lead(RowModel):
     consent_ip: str = ""
     consent_page_url: str = ""
     consent_certificate_url: str = ""
+    ams_id: str = ""
 
     @field_validator("status", mode="before")
     @classmethod

@@ -101,6 +101,7 @@ class SqlStore(Store):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._local = threading.local()
         self._writer = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
+        self._columns_checked = False  # a database made by an older version gets new columns on first use
 
     # ---- connections and transactions ------------------------------------------------
     @contextmanager
@@ -109,6 +110,7 @@ class SqlStore(Store):
         if current is not None:
             yield current
             return
+        self._upgrade_once()
         with self.engine.connect() as conn:
             yield conn
 
@@ -130,6 +132,7 @@ class SqlStore(Store):
                 raise
             current.exec_driver_sql("RELEASE SAVEPOINT claim")
             return
+        self._upgrade_once()
         # SQLite allows one writer: threads of this process queue on a lock that wakes them at
         # once, instead of on SQLite's busy handler, which sleeps in steps of up to 100 ms
         with self._writer, self.engine.connect() as conn:
@@ -158,6 +161,14 @@ class SqlStore(Store):
         from sqlalchemy import inspect
         return inspect(self.engine).has_table(leads_t.name)
 
+    def _upgrade_once(self) -> None:
+        """Before the first query: a database from an older version gets the columns added since
+        (a form post must not fail because nobody ran `init` after an upgrade)."""
+        if not self._columns_checked:
+            self._columns_checked = True
+            with self._writer:
+                self._add_new_columns()
+
     def init(self) -> None:
         metadata.create_all(self.engine)
         self._add_new_columns()
@@ -174,6 +185,8 @@ class SqlStore(Store):
         inspector = inspect(self.engine)
         with self.engine.begin() as conn:
             for table in (*TABLES.values(), rejected_t):
+                if not inspector.has_table(table.name):
+                    continue  # `init` creates it
                 have = {c["name"] for c in inspector.get_columns(table.name)}
                 for column in table.columns:
                     if column.name not in have:

@@ -172,6 +172,7 @@ LEADS = Tab("Leads", (
     _c("Consent IP", editor="service", note="The IP address the consent was given from."),
     _c("Consent Page URL", editor="service", note="The page the consent was given on."),
     _c("Consent Certificate URL", editor="service", note="A TrustedForm (or similar) certificate of the consent."),
+    _c("AMS ID", editor="service", note="The lead's record in the agency management system (Settings: AMS)."),
 ), note="One row per lead.", key_column="Lead ID", config=False)
 
 ACTIVITY = Tab("Activity", (

@@ -6,12 +6,13 @@ messages to send. Sending is the caller's job, right after this returns.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from sheets_schema.models import Activity, Lead
+from sheets_schema.models import Activity, Client, Lead
 
+from automations.ams.queue import queue_created
 from automations.clock import Clock
 from automations.config import AgencyConfig
 from .validation import (
@@ -20,6 +21,7 @@ from .validation import (
 from automations.notify.delivery import compose, new_lead_messages
 from automations.ports import Message, Store
 from automations.routing import decide, needs_history
+from automations.routing.clients import find_client
 from automations.routing.round_robin import POINTER
 from .sources import UNMATCHED, attribute, attribute_lead
 
@@ -37,21 +39,28 @@ class Outcome:
     messages: list[Message] = field(default_factory=list)
 
 
+ClientLookup = Callable[[LeadForm], "Client | None"]
+
+
 def submit_lead(payload: Any, store: Store, clock: Clock, *, source: str = "",
                 config: AgencyConfig | None = None, admit: Callable[[LeadForm], None] | None = None,
-                context: PostContext | None = None, reading: Reading | None = None) -> Outcome:
+                context: PostContext | None = None, reading: Reading | None = None,
+                client_lookup: ClientLookup | None = None) -> Outcome:
     """Validate, dedupe, route and persist one submission. Raises InvalidLead / Honeypot.
 
     `source` is the vendor named by an API key; only posts without one (the public form)
     are subject to the honeypot. `admit` sees the valid form before anything is stored and
     may refuse it by raising (a rate limit per phone or email). `reading` is filled with the
-    form and its key map.
+    form and its key map. `client_lookup` asks the AMS for an existing client when the
+    Clients tab has none (within its own small time budget, before the store is locked).
     """
     config = config or store.config()
     form = parse_submission(payload, config, public=not source, context=context, reading=reading)
     if admit is not None:
         admit(form)
     now = clock.now()
+    if client_lookup is not None:
+        config = _with_ams_client(form, config, client_lookup, now)
     with store.exclusive():
         window = timedelta(days=config.settings.duplicate_window_days)
         existing = store.find_duplicate(form.phone, form.email, now - window) if window else None
@@ -74,7 +83,18 @@ def submit_lead(payload: Any, store: Store, clock: Clock, *, source: str = "",
                      f"{reason}"),
         ] + ([] if form.zip_known else [
             Activity(time=now, lead_id=lead.lead_id, event="zip unknown", detail=unknown_zip_note(lead.zip))]))
+        queue_created(store, lead, now, config)  # the AMS record, made off the request path
     return Outcome(lead, messages=new_lead_messages(lead, config))
+
+
+def _with_ams_client(form: LeadForm, config: AgencyConfig, client_lookup: ClientLookup, now) -> AgencyConfig:
+    """The config with the AMS's client for this person added after the Clients tab's rows (the tab
+    wins); unchanged when the tab already knows them or the AMS has no answer in time."""
+    probe = Lead(lead_id="", received_at=now, email=form.email, phone=form.phone)
+    if find_client(probe, config.clients) is not None:
+        return config
+    found = client_lookup(form)
+    return replace(config, clients=config.clients + (found,)) if found is not None else config
 
 
 def build_lead(form: LeadForm, lead_id: str, now, config: AgencyConfig, vendor_source: str = "") -> Lead:

@@ -16,6 +16,7 @@ from typing import Iterable
 from sheets_schema.models import Activity, Lead
 
 from .business_hours import BusinessHours
+from automations.ams.queue import queue_note
 from automations.config import AgencyConfig
 from automations.events import PASSED
 from automations.notify.delivery import compose, new_lead_messages
@@ -66,6 +67,8 @@ def reassign(store: Store, lead: Lead, config: AgencyConfig, now: datetime, reas
         store.add_activity([Activity(time=now, lead_id=lead.lead_id, event=event,
                                      detail=f"{previous or 'nobody'} -> {decision.owner}: {reason}; "
                                             f"{decision.reason}")])
+        queue_note(store, lead.lead_id, "lead.reassigned", f"{previous or 'nobody'} -> {decision.owner}: "
+                   f"{reason}; {decision.reason}", now, config)
     updated = current.model_copy(update=changes)
     step = f"reassigned@{now.isoformat()}"  # one set of messages per reassignment (its Assigned At)
     messages = new_lead_messages(updated, config, step=step)

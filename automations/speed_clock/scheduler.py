@@ -26,6 +26,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from sheets_schema import cells
 
+from automations.ams.queue import AmsProvider
 from automations.clock import Clock, SystemClock
 from automations.config import AgencyConfig
 from automations.ports import Notifier, Store
@@ -84,12 +85,12 @@ class TickLease:
 
 
 def tick_once(store: Store, notifier: Notifier, clock: Clock, lease: TickLease,
-              config: AgencyConfig | None = None) -> TickReport | None:
+              config: AgencyConfig | None = None, ams: AmsProvider | None = None) -> TickReport | None:
     """One tick under the lease; None when another worker holds it."""
     if not lease.acquire():
         return None
     try:
-        return run_tick(store, notifier, clock, config)
+        return run_tick(store, notifier, clock, config, ams)
     finally:
         lease.release(between_ticks=True)
 
@@ -99,8 +100,9 @@ class SpeedClock:
 
     JOB = "speed-clock-tick"
 
-    def __init__(self, store: Store, notifier: Notifier, clock: Clock | None = None) -> None:
-        self.store, self.notifier = store, notifier
+    def __init__(self, store: Store, notifier: Notifier, clock: Clock | None = None,
+                 ams: AmsProvider | None = None) -> None:
+        self.store, self.notifier, self.ams = store, notifier, ams
         self.clock = clock or SystemClock()
         self.lease = TickLease(store, clock=SystemClock())  # the lease follows real time, even for a frozen clock
         self.scheduler = BackgroundScheduler(timezone=timezone.utc)
@@ -129,7 +131,7 @@ class SpeedClock:
         with self._lock:
             try:
                 config = self.store.config()
-                report = tick_once(self.store, self.notifier, self.clock, self.lease, config)
+                report = tick_once(self.store, self.notifier, self.clock, self.lease, config, self.ams)
             except Exception:  # noqa: BLE001 - the store or a channel is down: the next tick retries
                 log.exception("tick failed")
                 return None

@@ -25,6 +25,7 @@ from sheets_schema.tabs import STATUSES
 from .actions import Action, Journal
 from .business_hours import BusinessHours
 from automations.clock import for_people
+from automations.ams.queue import queue_note
 from automations.config import AgencyConfig
 from automations.contact import normalize_phone, redact
 from automations.ports import Message, Store
@@ -143,6 +144,8 @@ def apply_status(store: Store, lead: Lead, changes: dict[str, Any], now: datetim
         if not row.key or not store.claim(row):
             store.add_activity([row.model_copy(update={"key": ""})])
         store.update_lead(lead.lead_id, changes)
+        if new != old:
+            queue_note(store, lead.lead_id, "lead.status", row.detail, now)
     return lead.model_copy(update=changes)
 
 

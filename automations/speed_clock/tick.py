@@ -37,6 +37,7 @@ from automations.call_connect.offers import advance as advance_call_offers
 from automations.events import MANAGER_ALERT, REASSIGNED
 from .business_hours import BusinessHours
 from automations.clock import Clock, for_people
+from automations.ams.queue import AmsProvider, drain as drain_ams, queue_note
 from automations.config import AgencyConfig
 from automations.contact import redact
 from .escalation import (MINUTE_ZERO_GRACE, SHARED_JOURNAL_GRACE, choose_new_owner, followthrough,
@@ -95,8 +96,10 @@ def plan_lead(lead: Lead, config: AgencyConfig, hours: BusinessHours, journal: J
 
 
 class Tick:
-    def __init__(self, store: Store, notifier: Notifier, clock: Clock, config: AgencyConfig | None = None) -> None:
+    def __init__(self, store: Store, notifier: Notifier, clock: Clock, config: AgencyConfig | None = None,
+                 ams: AmsProvider | None = None) -> None:
         self.store, self.notifier, self.clock = store, notifier, clock
+        self.ams = ams
         self.now = clock.now()
         self.config = config or store.config()
         self.hours = BusinessHours.from_settings(self.config.settings)
@@ -132,6 +135,37 @@ class Tick:
         except Exception:  # noqa: BLE001 - the alert above still says it
             log.exception("could not record the leads without an owner")
         return bool(ids)
+    def handle_ams(self) -> bool:
+        """The AMS work that is due (records, notes): queued when it happened, done here, so an AMS
+        that was down gets everything when it is back, after restarts too."""
+        if self.ams is None:
+            return False
+        try:
+            adapter = self.ams(self.config)
+            if adapter is None:
+                return False
+            done = drain_ams(self.store, adapter, self.clock, self.notifier, self.config)
+        except Exception as exc:  # noqa: BLE001 - the AMS must never stop the speed clock
+            self.record_error("", "ams", exc)
+            return False
+        self.report.done.extend(f"ams: {n} {outcome}" for outcome, n in sorted(done.items()))
+        return bool(done)
+
+    def handle_hawksoft_email(self) -> bool:
+        """Yesterday's HawkSoft import file to the managers, once a day (automations/ams/daily.py)."""
+        from automations.ams.daily import STATE, daily_messages
+        try:
+            day, messages = daily_messages(self.store, self.config, self.now)
+            if not day:
+                return False
+            sent = sum(deliver(m, self.store, self.notifier, self.clock, config=self.config).sent for m in messages)
+            self.store.set_state(STATE, day)  # a failed send waits in the outbox
+        except Exception as exc:  # noqa: BLE001 - a file must never hold up the leads
+            self.record_error("", "hawksoft-email", exc)
+            return False
+        if sent:
+            self.report.done.append(f"HawkSoft file of {day} emailed to {sent} manager(s)")
+        return bool(sent)
 
     def handle_monthly_report(self) -> bool:
         """Last month's report to the managers (Settings: Monthly Report Email = Y), once a month.
@@ -221,6 +255,8 @@ class Tick:
             self.handle_status_sweep({lead.lead_id for lead in leads})
         except Exception as exc:  # noqa: BLE001
             self.record_error("", "status-sweep", exc)
+        self.handle_ams()  # last: what this tick queued (a reassignment, a Status edit) goes out with it
+        self.handle_hawksoft_email()
         self.report.seconds = timer.perf_counter() - started
         return self.report
 
@@ -344,6 +380,8 @@ class Tick:
                 return False
             if step.changes:
                 self.store.update_lead(lead_id, step.changes)
+            if "/stamp/" not in action.key:  # a change of Status, not a stamp written again
+                queue_note(self.store, lead_id, "lead.status", action.reason, self.now, self.config)
         journal.add(action.key)
         sent = sum(deliver(m, self.store, self.notifier, self.clock).sent for m in action.messages)
         self.report.sent += sent
@@ -429,10 +467,11 @@ def minute_zero_grace_for(store: Store) -> timedelta:
     return SHARED_JOURNAL_GRACE if store.shared_journal else MINUTE_ZERO_GRACE
 
 
-def run_tick(store: Store, notifier: Notifier, clock: Clock, config: AgencyConfig | None = None) -> TickReport:
+def run_tick(store: Store, notifier: Notifier, clock: Clock, config: AgencyConfig | None = None,
+             ams: AmsProvider | None = None) -> TickReport:
     """One automation pass at `clock.now()`."""
     store.refresh()  # on a Google Sheet: one read of every tab, then queued writes; nothing on SQL
-    return Tick(store, notifier, clock, config).run()
+    return Tick(store, notifier, clock, config, ams).run()
 
 
 # ---- reassignment: the ladder's 30-minute rung (a PASS reply uses automations.speed_clock.reassign) --------------------------
@@ -470,6 +509,8 @@ def move_lead(store: Store, lead: Lead, config: AgencyConfig, now: datetime, loa
         store.add_activity([Activity(time=now, lead_id=lead.lead_id, event=REASSIGNED,
                                      detail=f"{old} -> {decision.owner}: {decision.reason}",
                                      key=followthrough_key(moved))])
+        queue_note(store, lead.lead_id, "lead.reassigned", f"{old} -> {decision.owner} ({reason}): "
+                   f"{decision.reason}", now, config)
     return Move(moved, decision)
 
 

@@ -128,6 +128,9 @@ class SmtpChannel:
             email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         email.set_content(text)
         email.add_alternative(message.html or to_html(text), subtype="html")
+        if message.extra.get("attachment"):  # e.g. the daily HawkSoft import file (automations/ams/daily.py)
+            email.add_attachment(message.extra["attachment"].encode("utf-8"), maintype="text", subtype="csv",
+                                 filename=message.extra.get("attachment_name") or "attachment.csv")
         return email
 
     def send(self, message: Message) -> str | None:
