@@ -1,5 +1,10 @@
 """leadrouter's composition root: the Flask app factory, its HTTP endpoints and the CLI.
 
+Above 600 lines because every endpoint and command of every capability is wired here, each a
+few lines that call into automations/ (one section per capability, in the order of a lead's
+life). Its next step is one blueprint and one command group per capability beside it, with the
+shared `services()` in a module both import, so that no import circle appears.
+
 Everything with I/O is chosen here from the environment (12-factor) and handed to the
 domain (automations/) as ports: the store (sheets_schema.stores.open_store), the
 notifier and the clock. Nothing connects at import time.
