@@ -11,6 +11,7 @@ notifier and the clock. Nothing connects at import time.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -1208,46 +1209,47 @@ def _voice(prompt):
     return xml, 200, {"Content-Type": "text/xml; charset=utf-8"}
 
 
+def _voice_webhook(view):
+    """Twilio's voice webhooks: signed by Twilio (403 otherwise) and naming the offer (?lead=&n=, 400 otherwise)."""
+    @functools.wraps(view)
+    def checked():
+        if not _twilio_request_ok():
+            return "invalid signature", 403
+        args = _voice_args()
+        if args is None:
+            return "lead and n are required", 400
+        return view(*args)
+    return checked
+
+
 @web.post("/voice/offer")
-def voice_offer():
+@_voice_webhook
+def voice_offer(lead_id: str, n: int):
     """Twilio fetched the offer call's instructions: the whisper and a <Gather> for 1 or 2."""
     from automations.call_connect.offers import prompt
-    if not _twilio_request_ok():
-        return "invalid signature", 403
-    args = _voice_args()
-    if args is None:
-        return "lead and n are required", 400
     svc = services()
-    return _voice(prompt(svc.store, svc.clock, *args, answered_by=request.form.get("AnsweredBy", "")))
+    return _voice(prompt(svc.store, svc.clock, lead_id, n, answered_by=request.form.get("AnsweredBy", "")))
 
 
 @web.post("/voice/answer")
-def voice_answer():
+@_voice_webhook
+def voice_answer(lead_id: str, n: int):
     """The digit the producer pressed: 1 bridges to the lead (<Dial>), 2 passes."""
     from automations.call_connect.offers import press
-    if not _twilio_request_ok():
-        return "invalid signature", 403
-    args = _voice_args()
-    if args is None:
-        return "lead and n are required", 400
     svc = services()
-    pressed = press(svc.store, svc.notifier, svc.clock, *args, request.form.get("Digits", ""),
+    pressed = press(svc.store, svc.notifier, svc.clock, lead_id, n, request.form.get("Digits", ""),
                     policy=svc.config.get("RETRY_POLICY"))
     svc.dispatch(pressed.messages)
     return _voice(pressed.prompt)
 
 
 @web.post("/voice/status")
-def voice_status():
+@_voice_webhook
+def voice_status(lead_id: str, n: int):
     """Status callbacks of an offer call (leg=offer) or of the bridged call to the lead (leg=lead)."""
     from automations.call_connect.offers import call_status
-    if not _twilio_request_ok():
-        return "invalid signature", 403
-    args = _voice_args()
-    if args is None:
-        return "lead and n are required", 400
     svc = services()
-    call_status(svc.store, svc.clock, *args, request.args.get("leg", "offer"), request.form.to_dict())
+    call_status(svc.store, svc.clock, lead_id, n, request.args.get("leg", "offer"), request.form.to_dict())
     return "", 204
 
 

@@ -79,6 +79,16 @@ def demo_store(store):
 
 
 @pytest.fixture
+def sqlite_store(tmp_path):
+    """An initialised SQLite store, the default one (the Procfile's web processes share its file), for
+    rules that live above the store, which the backend-wide suites already cover."""
+    s = SqlStore(f"sqlite:///{tmp_path / 'leads.db'}")
+    s.init()
+    yield s
+    s.close()
+
+
+@pytest.fixture
 def fresh_store(tmp_path):
     """A second, empty SQLite store: where a workbook is imported into (a move between stores)."""
     other = SqlStore(f"sqlite:///{tmp_path / 'fresh.db'}")

@@ -10,18 +10,13 @@ from app import RedactingFilter, create_app
 from automations.reports import formats
 from automations.reports.frames import Month
 from automations.reports.monthly import source_report
-from sheets_schema.sql_store import SqlStore
 from tests.conftest import lead_payload
 
 
 
 @pytest.fixture
-def store(tmp_path):
-    """SQLite only: these rules live above the store, which the backend-wide suites already cover."""
-    s = SqlStore(f"sqlite:///{tmp_path / 'leads.db'}")
-    s.init()
-    yield s
-    s.close()
+def store(sqlite_store):
+    return sqlite_store
 
 
 def _vendor_client(demo_store, clock, notifier, keys="QuoteWizard=s3cret"):
@@ -93,7 +88,7 @@ def test_answers_that_match_no_source_count_under_one_row_and_keep_the_raw_answe
                                                 utm_source=answer))
     leads = demo_store.leads()
     assert {lead.source for lead in leads} == {"Other (unmatched)"}
-    assert "How heard: billboard on route 9" in leads[0].notes
+    assert [lead.how_heard for lead in leads] == ["billboard on route 9", "asdfgh", "my cousin's dog"]  # kept raw
     table = source_report(leads, demo_store.config(), Month(2026, 11))
     assert list(table["source"]).count("Other (unmatched)") == 1
     assert "asdfgh" not in list(table["source"])

@@ -17,12 +17,8 @@ from tests.speed_fixtures import post_lead, set_setting, tick_at
 
 
 @pytest.fixture
-def store(tmp_path):
-    """SQLite: the default store, and the one the Procfile's two web workers share."""
-    s = SqlStore(f"sqlite:///{tmp_path / 'leads.db'}")
-    s.init()
-    yield s
-    s.close()
+def store(sqlite_store):
+    return sqlite_store
 
 
 def person(i: int) -> dict:

@@ -200,10 +200,10 @@ def test_a_forged_voice_webhook_is_refused_and_changes_nothing(call_app, side, d
 
 def test_a_lead_without_recorded_consent_is_never_called(call_app, twilio, demo_store):
     from tests.conftest import lead_payload
-    reply = call_app.test_client().post("/leads", json=lead_payload())
+    reply = call_app.test_client().post("/leads", json=lead_payload(consent=""))  # the box left unticked
     assert reply.status_code == 201
     assert twilio.calls == []
-    assert any("no consent recorded" in d for d in details(demo_store, reply.json["lead_id"], "call not placed"))
+    assert any("gave no consent" in d for d in details(demo_store, reply.json["lead_id"], "call not placed"))
 
 
 def test_no_call_is_placed_while_call_connect_is_off(call_app, twilio, demo_store):

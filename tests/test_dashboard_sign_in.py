@@ -10,12 +10,8 @@ from tests.test_dashboard_web import TOKEN, browser, manager_app, served, sign_i
 
 
 @pytest.fixture
-def store(tmp_path):
-    from sheets_schema.sql_store import SqlStore
-    s = SqlStore(f"sqlite:///{tmp_path / 'leads.db'}")
-    s.init()
-    yield s
-    s.close()
+def store(sqlite_store):
+    return sqlite_store
 
 
 def test_signing_in_sets_a_signed_httponly_samesite_cookie_that_never_holds_the_token(manager_app):

@@ -10,17 +10,13 @@ import pytest
 from app import create_app
 from automations.speed_clock.scheduler import TickLease, lease_seconds
 from automations.speed_clock.tick import run_tick
-from sheets_schema.sql_store import SqlStore
 from tests.conftest import lead_payload
 from tests.notify_fixtures import twilio  # noqa: F401
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = SqlStore(f"sqlite:///{tmp_path / 'leads.db'}")
-    s.init()
-    yield s
-    s.close()
+def store(sqlite_store):
+    return sqlite_store
 
 
 def test_the_owners_text_lost_with_a_killed_web_process_goes_at_the_next_tick_seconds_later(demo_store, clock,
