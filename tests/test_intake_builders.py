@@ -173,7 +173,7 @@ def test_check_and_the_dashboard_list_insurance_types_no_line_matches(client, ru
     out = runner.invoke(args=["check"]).output
     assert "insurance type 'Pet insurance' (1 lead) matches no Lines row" in out
     app.config["DASHBOARD_TOKEN"] = "t0ken"
-    view = client.get("/dashboard.json?token=t0ken").get_json()
+    view = client.get("/dashboard.json", headers={"Authorization": "Bearer t0ken"}).get_json()  # as scripts do
     assert any("'Pet insurance'" in alert for alert in view["alerts"])
 
 
