@@ -19,9 +19,7 @@ record waiting (nothing is lost) and the managers are told once.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import zlib
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import Callable, Literal
@@ -35,6 +33,7 @@ from automations.config import AgencyConfig
 from automations.contact import redact
 from automations.notify.delivery import deliver
 from automations.ports import Message, Notifier, Store
+from automations.state_shelf import StateShelf
 
 from .port import AMS, AmsError, AmsNote
 from .record import record_of
@@ -42,7 +41,6 @@ from .settings import read_kind
 
 log = logging.getLogger("leadrouter.ams")
 QUEUE = "ams_queue"
-BUCKETS = 16
 BACKOFF = (60, 120, 300, 600, 900)  # seconds after failed attempt n (the last repeats)
 CREDENTIALS_WAIT = timedelta(hours=1)  # refused credentials: try again hourly until someone fixes them
 NOTE_WAIT = timedelta(minutes=1)  # a note whose record is not created yet
@@ -230,39 +228,23 @@ def _digest(text: str) -> str:
 
 
 # ---- the durable part: JSON documents in the store's state ------------------------------------
-def _bucket(key: str) -> str:
-    return f"{QUEUE}:{zlib.crc32(key.encode()) % BUCKETS:02d}"
-
-
-def _load(store: Store, name: str) -> dict[str, dict]:
-    try:
-        data = json.loads(store.get_state(name) or "{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
+SHELF = StateShelf(QUEUE)
 
 
 def pending(store: Store) -> list[Job]:
     """Every job still owed, soonest first (a damaged entry is skipped, never blocks the others)."""
     out = []
-    for b in range(BUCKETS):
-        for entry in _load(store, f"{QUEUE}:{b:02d}").values():
-            try:
-                out.append(Job.model_validate(entry))
-            except ValueError:
-                continue
+    for entry in SHELF.documents(store):
+        try:
+            out.append(Job.model_validate(entry))
+        except ValueError:
+            continue
     return sorted(out, key=lambda j: j.due)
 
 
 def _hold(store: Store, job: Job) -> None:
-    name = _bucket(job.key)
-    data = _load(store, name)
-    data[job.key] = job.model_dump(mode="json")
-    store.set_state(name, json.dumps(data, separators=(",", ":")))
+    SHELF.put(store, job.key, job.model_dump(mode="json"))
 
 
 def _release(store: Store, key: str) -> None:
-    name = _bucket(key)
-    data = _load(store, name)
-    if data.pop(key, None) is not None:
-        store.set_state(name, json.dumps(data, separators=(",", ":")))
+    SHELF.drop(store, key)

@@ -13,9 +13,7 @@ Call `hold` and `release` inside `store.exclusive()`: they read, change and writ
 """
 from __future__ import annotations
 
-import json
 import time
-import zlib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Literal
@@ -23,6 +21,7 @@ from typing import Callable, Literal
 from pydantic import BaseModel
 
 from automations.ports import Message, Store
+from automations.state_shelf import StateShelf
 
 OUTBOX = "outbox"
 
@@ -73,29 +72,13 @@ class RetryPolicy:
         return now + timedelta(seconds=waits[min(max(attempts, 1), len(waits)) - 1])
 
 
-BUCKETS = 16
-
-
-def _bucket(key: str) -> str:
-    return f"{OUTBOX}:{zlib.crc32(key.encode()) % BUCKETS:02d}"
-
-
-def _load(store: Store, name: str) -> dict[str, dict]:
-    raw = store.get_state(name)
-    if not raw:
-        return {}
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
+SHELF = StateShelf(OUTBOX)
 
 
 def pending(store: Store) -> list[Pending]:
     """Everything still owed, soonest first."""
     out = []
-    entries = [e for b in range(BUCKETS) for e in _load(store, f"{OUTBOX}:{b:02d}").values()]
-    for entry in entries:
+    for entry in SHELF.documents(store):
         try:
             out.append(Pending.model_validate(entry))
         except ValueError:
@@ -109,15 +92,9 @@ def due(store: Store, now: datetime) -> list[Pending]:
 
 def hold(store: Store, entry: Pending) -> None:
     """Add or replace the entry for this message's key (inside store.exclusive())."""
-    name = _bucket(entry.key)
-    data = _load(store, name)
-    data[entry.key] = entry.model_dump(mode="json")
-    store.set_state(name, json.dumps(data, separators=(",", ":")))
+    SHELF.put(store, entry.key, entry.model_dump(mode="json"))
 
 
 def release(store: Store, key: str) -> None:
     """The message is done with (sent, skipped, or failed for good) (inside store.exclusive())."""
-    name = _bucket(key)
-    data = _load(store, name)
-    if data.pop(key, None) is not None:
-        store.set_state(name, json.dumps(data, separators=(",", ":")))
+    SHELF.drop(store, key)
