@@ -7,13 +7,36 @@ answer is outcome_unknown, so it is never sent again to a lead.
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from contextlib import contextmanager
+from typing import Any, Iterator, Mapping
 
 from automations.notify.delivery import ChannelError
 from automations.ports import Message
 
 TWILIO_PERMANENT = {21211, 21214, 21217, 21401, 21407, 21408, 21421, 21602, 21604, 21610, 21612, 21614, 21617,
                     21635}  # invalid/unreachable/unsubscribed number, empty or oversized body
+
+
+@contextmanager
+def twilio_failures(may_have_happened: str, permanent: set[int], *,
+                    unsubscribed_code: int | None = None) -> Iterator[None]:
+    """Twilio's failures as ChannelError, for texts and calls alike: a refusal whose code is in
+    `permanent` is permanent; a request that went out and got no answer is outcome_unknown
+    (`may_have_happened` says what); anything else is worth retrying."""
+    import requests
+    from twilio.base.exceptions import TwilioException, TwilioRestException
+    try:
+        yield
+    except TwilioRestException as exc:
+        raise ChannelError(f"Twilio error {exc.code or exc.status}: {exc.msg}", permanent=exc.code in permanent,
+                           unsubscribed=unsubscribed_code is not None and exc.code == unsubscribed_code) from None
+    except requests.RequestException as exc:
+        if _request_may_have_landed(exc):
+            raise ChannelError(f"Twilio did not answer ({type(exc).__name__}); {may_have_happened}",
+                               outcome_unknown=True) from None
+        raise ChannelError(f"Twilio unreachable ({type(exc).__name__})") from None
+    except TwilioException as exc:
+        raise ChannelError(f"Twilio unreachable ({type(exc).__name__})") from None
 
 
 class TwilioSms:
@@ -31,8 +54,6 @@ class TwilioSms:
         self.status_callback = status_callback  # Message -> URL ("" for none)
 
     def send(self, message: Message) -> str | None:
-        import requests
-        from twilio.base.exceptions import TwilioException, TwilioRestException
         params: dict[str, Any] = {"to": message.to, "body": message.body}
         if self.sender.startswith("MG"):
             params["messaging_service_sid"] = self.sender
@@ -41,18 +62,8 @@ class TwilioSms:
         callback = self.status_callback(message) if self.status_callback else ""
         if callback:
             params["status_callback"] = callback
-        try:
+        with twilio_failures("the text may have been sent", TWILIO_PERMANENT, unsubscribed_code=21610):
             return self.client.messages.create(**params).sid
-        except TwilioRestException as exc:
-            raise ChannelError(f"Twilio error {exc.code or exc.status}: {exc.msg}",
-                               permanent=exc.code in TWILIO_PERMANENT, unsubscribed=exc.code == 21610) from None
-        except requests.RequestException as exc:
-            if _request_may_have_landed(exc):
-                raise ChannelError(f"Twilio did not answer ({type(exc).__name__}); the text may have been sent",
-                                   outcome_unknown=True) from None
-            raise ChannelError(f"Twilio unreachable ({type(exc).__name__})") from None
-        except TwilioException as exc:
-            raise ChannelError(f"Twilio unreachable ({type(exc).__name__})") from None
 
 
     def find_sent(self, message: Message, since) -> str | None:

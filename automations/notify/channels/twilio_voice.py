@@ -15,7 +15,7 @@ from automations.call_connect.prompts import GATHER_SECONDS, Prompt
 from automations.notify.delivery import ChannelError
 from automations.ports import Message
 
-from .twilio import TWILIO_PERMANENT, _request_may_have_landed
+from .twilio import TWILIO_PERMANENT, twilio_failures
 
 VOICE_PERMANENT = TWILIO_PERMANENT | {13223, 13224, 13225, 13226, 21215, 21216}  # invalid / blocked number
 CALL_EVENTS = ["initiated", "ringing", "answered", "completed"]
@@ -37,27 +37,15 @@ class TwilioVoice:
         self.public_url = public_url
 
     def send(self, message: Message) -> str | None:
-        import requests
-        from twilio.base.exceptions import TwilioException, TwilioRestException
         base = (self.public_url() or "").rstrip("/")
         if not base:
             raise ChannelError("no public URL for Twilio to fetch the call from (set LEADROUTER_PUBLIC_URL)")
-        try:
+        with twilio_failures("the call may have been placed", VOICE_PERMANENT):
             call = self.client.calls.create(
                 to=message.to, from_=self.caller_id, url=base + message.extra["path"], method="POST",
                 status_callback=base + message.extra["status_path"], status_callback_method="POST",
                 status_callback_event=CALL_EVENTS, machine_detection="Enable", timeout=RING_SECONDS)
             return call.sid
-        except TwilioRestException as exc:
-            raise ChannelError(f"Twilio error {exc.code or exc.status}: {exc.msg}",
-                               permanent=exc.code in VOICE_PERMANENT) from None
-        except requests.RequestException as exc:
-            if _request_may_have_landed(exc):
-                raise ChannelError(f"Twilio did not answer ({type(exc).__name__}); the call may have been placed",
-                                   outcome_unknown=True) from None
-            raise ChannelError(f"Twilio unreachable ({type(exc).__name__})") from None
-        except TwilioException as exc:
-            raise ChannelError(f"Twilio unreachable ({type(exc).__name__})") from None
 
 
 def voice_twiml(prompt: Prompt, base_url: str, caller_id: str) -> str:
