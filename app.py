@@ -498,7 +498,7 @@ def _serve(app: Flask, host: str, port: int, speed_clock: bool = True, dashboard
     speed clock unless this is the Procfile's web process. Starts with `check`'s errors."""
     _startup_check()
     server = make_server(app, host, port)
-    _warm_up(app)  # the first post costs what the others do (the sheet's layout, a token, the ZIP data)
+    warm_up(app)  # the first post costs what the others do (the sheet's layout, a token, the ZIP data)
     click.echo(f"leadrouter listening on http://{host}:{server.effective_port}/  (form: /, posts: /leads)")
     if dashboard_token:  # the token is typed into the sign-in page, never carried in a URL
         click.echo(f"Dashboard: http://{host}:{server.effective_port}/dashboard  (sign in with the token "
@@ -1506,7 +1506,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 # ---- issue 19: warm before the first post ----------------------------------------------------
-def _warm_up(app: Flask) -> None:
+def warm_up(app: Flask) -> None:
     """Load what the first post would otherwise load on its request: the ZIP data, and for a
     store that has one, its warm-up (Google Sheets: the sheet read, the OAuth token)."""
     from automations.contact import lookup_zip
