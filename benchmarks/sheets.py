@@ -9,7 +9,7 @@ duplicates; and the same burst through a tutorial-style gspread router (opens th
 reads Producers, appends the row, per lead), side by side. Then, at 300 ms: an outage, a 429
 storm and an append hang, and whether each lead ended up in the sheet exactly once.
 
-    .venv/bin/python benchmarks/sheets.py [--leads 30] [--burst 500] [--latencies 0.3 0.6]
+    .venv/bin/python benchmarks/sheets.py [--leads 45] [--burst 500] [--latencies 0.3 0.6]
 """
 from __future__ import annotations
 
@@ -30,14 +30,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
-from app import create_app  # noqa: E402
+from app import create_app, warm_up  # noqa: E402
 from automations.clock import FrozenClock  # noqa: E402
 from automations.contact import lookup_zip  # noqa: E402
 from sheets_schema.demo import demo_rows  # noqa: E402
-from tests.fake_sheets_api import FakeSheets, Quota  # noqa: E402
+from tests.fake_sheets_api import FakeSheets, Quota, col_letters  # noqa: E402
 from tests.gsheets_fixtures import make_store, write_service_account  # noqa: E402
 
-WRITE_KINDS = ("values.append", "values.update", "values.batchUpdate", "spreadsheets.batchUpdate")
+WRITE_KINDS = ("batchUpdate.appendCells", "values.append", "values.update", "values.batchUpdate", "spreadsheets.batchUpdate")
 
 
 class TimedNotifier:
@@ -61,7 +61,13 @@ def pct(values: list[float], q: float) -> float:
 
 def payload(i: int) -> dict:
     return {"first_name": "Bench", "last_name": f"Lead{i}", "email": f"bench{i}@example.com",
-            "phone": f"2015{i:06d}", "zip": "10150", "insurance_type": "Auto"}
+            "phone": f"2015{i:06d}", "zip": "10150", "insurance_type": "Auto", "consent": "yes"}
+
+
+def post_lead(client, i: int):
+    """Lead i's form post, from its own visitor's address (the public limits count per address)."""
+    return client.post("/leads", json=payload(i),
+                       environ_base={"REMOTE_ADDR": f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}"})
 
 
 class Bench:
@@ -89,13 +95,14 @@ def form_figures(bench: Bench, latency: float, leads: int) -> dict:
     fake.latency = latency
     fake.quota = Quota(60)
     try:
-        store.warm_up()  # what `leadrouter serve` does before it listens
         notifier = TimedNotifier()
-        client = create_app({"TESTING": True}, store=store, clock=clock, notifier=notifier).test_client()
+        app = create_app({"TESTING": True}, store=store, clock=clock, notifier=notifier)
+        warm_up(app)  # what `leadrouter serve` does before it listens
+        client = app.test_client()
 
         def post(i: int) -> tuple[str, float, float, int]:
             start = time.perf_counter()
-            r = client.post("/leads", json=payload(i))
+            r = post_lead(client, i)
             return r.get_json()["lead_id"], start, time.perf_counter() - start, r.status_code
 
         mark = fake.mark()
@@ -121,7 +128,7 @@ def burst_ours(bench: Bench, latency: float, count: int) -> dict:
         mark = fake.mark()
         started = time.perf_counter()
         with ThreadPoolExecutor(8) as pool:
-            answers = list(pool.map(lambda i: client.post("/leads", json=payload(10_000 + i)), range(count)))
+            answers = list(pool.map(lambda i: post_lead(client, 10_000 + i), range(count)))
         posted = time.perf_counter() - started
         ids = {a.get_json()["lead_id"] for a in answers}
         while True:  # the batch sender works in the background; a tick would pick up anything left
@@ -180,6 +187,90 @@ def burst_naive(bench: Bench, latency: float, count: int) -> dict:
     return out
 
 
+def _drag_email_past_zip(fake) -> None:
+    sheet_id, cols = fake.sheets["Leads"].sheet_id, {h: i for i, h in enumerate(fake.table("Leads")[0])}
+    fake.person({"moveDimension": {"source": {"sheetId": sheet_id, "dimension": "COLUMNS",
+                                              "startIndex": cols["Email"], "endIndex": cols["Email"] + 1},
+                                   "destinationIndex": cols["ZIP"] + 1}})
+
+
+def _insert_spouse_left_of_phone(fake) -> None:
+    sheet_id, cols = fake.sheets["Leads"].sheet_id, {h: i for i, h in enumerate(fake.table("Leads")[0])}
+    fake.person({"insertDimension": {"range": {"sheetId": sheet_id, "dimension": "COLUMNS",
+                                               "startIndex": cols["Phone"], "endIndex": cols["Phone"] + 1}}})
+    fake.type("Leads", f"{col_letters(cols['Phone'])}1", "Spouse")
+
+
+def edit_figures(bench: Bench, latency: float) -> list[str]:
+    """Per edit: the lead's form time, the calls it took, when its row was right (no tick ran),
+    the next lead's calls; and the naive router's row after the same edit."""
+    lines = []
+    for label, edit in (("drags Email past ZIP", _drag_email_past_zip),
+                        ("inserts 'Spouse' left of Phone", _insert_spouse_left_of_phone)):
+        fake, store, clock, key = bench.sheet("Edit")
+        fake.latency = latency
+        try:
+            app = create_app({"TESTING": True}, store=store, clock=clock, notifier=TimedNotifier())
+            warm_up(app)
+            client = app.test_client()
+            edit(fake)
+            time.sleep(1.0)
+            mark = fake.mark()
+            started = time.perf_counter()
+            lead_id = post_lead(client, 500).get_json()["lead_id"]
+            answered = time.perf_counter() - started
+            while True:
+                row = next((r for r in fake.records("Leads") if r.get("Lead ID") == lead_id), {})
+                right = (row.get("Email"), row.get("Phone"), row.get("ZIP")) == \
+                    ("bench500@example.com", "+12015000500", "10150")
+                if right or time.perf_counter() - started > 30:
+                    break
+                time.sleep(0.01)
+            right_after = time.perf_counter() - started
+            store.settle()
+            calls = fake.kinds(mark)
+            mark = fake.mark()
+            other = post_lead(client, 501).get_json()["lead_id"]
+            store.settle()
+            row = next((r for r in fake.records("Leads") if r.get("Lead ID") == other), {})
+            next_right = row.get("Email") == "bench501@example.com" and row.get("ZIP") == "10150"
+            lines.append(f"    a person {label}: the lead's form answered in {answered:.3f} s with "
+                         f"{len(calls)} calls ({', '.join(calls)}: the append, then one repair for the edit); its row "
+                         f"{'was right' if right else 'was NOT right'} {right_after:.2f} s after the post, no tick "
+                         f"needed; the next lead: {len(fake.kinds(mark))} call, "
+                         f"{'under the right headers' if next_right else 'MISPLACED'}")
+        finally:
+            store.close()
+            fake.stop()
+        naive_fake, naive_store, _, naive_key = bench.sheet("EditNaive")
+        naive_store.close()
+        try:
+            edit(naive_fake)
+            import gspread
+            from sheets_schema.gsheets.api import SHEETS_API, RebaseAdapter
+            gc = gspread.service_account(filename=str(naive_key))
+            gc.http_client.session.mount(SHEETS_API, RebaseAdapter(naive_fake.url))
+            gc.http_client.session.trust_env = False
+            data = payload(502)
+            headers = ["Lead ID", "Received At", "First Name", "Last Name", "Email", "Phone", "ZIP"]
+            values = ["N-502", "", data["first_name"], data["last_name"], data["email"], data["phone"], data["zip"]]
+            sh = gc.open_by_key(naive_fake.spreadsheet_id)
+            row = {h: v for h, v in zip(headers, values)}
+            sh.worksheet("Leads").append_row([row.get(h, "") for h in _naive_columns()], value_input_option="RAW")
+            got = next((r for r in naive_fake.records("Leads") if r.get("Lead ID") == "N-502"), {})
+            lines.append(f"      the naive router after the same edit: Email column holds {got.get('Email')!r}, "
+                         f"ZIP column {got.get('ZIP')!r} (positions fixed in its code; never repaired)")
+        finally:
+            naive_fake.stop()
+    return lines
+
+
+def _naive_columns() -> list[str]:
+    """The column order a tutorial router hard-codes: the Leads tab as `init` made it."""
+    from sheets_schema.tabs import LEADS
+    return [c.header for c in LEADS.columns]
+
+
 def failure_figures(bench: Bench, latency: float) -> list[str]:
     fake, store, clock, _ = bench.sheet("Failures")
     fake.latency = latency
@@ -192,7 +283,7 @@ def failure_figures(bench: Bench, latency: float) -> list[str]:
 
         def post(i: int) -> tuple[str, float, float, int]:
             start = time.perf_counter()
-            r = client.post("/leads", json=payload(i))
+            r = post_lead(client, i)
             return r.get_json()["lead_id"], start, time.perf_counter() - start, r.status_code
 
         fake.down = True
@@ -202,10 +293,10 @@ def failure_figures(bench: Bench, latency: float) -> list[str]:
         mark = fake.mark()
         store.refresh()
         recovery = fake.count(since=mark)
-        fake.fail_next(20, 429, kind="values.append")
+        fake.fail_next(20, 429, kind="batchUpdate.appendCells")
         storm = [post(i) for i in range(200, 210)]
         store.settle()
-        fake.slow_next("values.append", 5.0, count=10)
+        fake.slow_next("batchUpdate.appendCells", 5.0, count=10)
         hang = [post(i) for i in range(300, 310)]
         store.settle()
         app.extensions["leadrouter"].drain()
@@ -230,7 +321,7 @@ def failure_figures(bench: Bench, latency: float) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--leads", type=int, default=30)
+    parser.add_argument("--leads", type=int, default=45)
     parser.add_argument("--burst", type=int, default=500)
     parser.add_argument("--latencies", type=float, nargs="+", default=[0.3, 0.6])
     args = parser.parse_args()
@@ -243,17 +334,25 @@ def main() -> None:
     bench = Bench(private, public)
     lookup_zip("10001")  # `leadrouter serve` loads the ZIP data before it listens
 
-    print(f"Google Sheets backend, fake Sheets API with latency before each request and Google's quota "
-          f"(60 reads + 60 writes a minute per user)")
-    print(f"  form posts one by one ({args.leads} per latency):")
+    print("Google Sheets backend, fake Sheets API with latency before each request and Google's quota "
+          "(60 reads + 60 writes a minute per user)")
+    print(f"  form posts one by one ({args.leads} per latency, within the minute's write quota):")
     for latency in args.latencies:
         f = form_figures(bench, latency, args.leads)
-        print(f"    {latency * 1000:.0f} ms per call: first post after start {f['first']:.3f} s | form p50 "
-              f"{statistics.median(f['times']):.3f} s p99 {pct(f['times'], 99):.3f} s"
-              f"{' (target <= 0.35 s)' if latency == 0.3 else ''}"
-              f" | post -> owner's text p50 {statistics.median(f['notify']):.3f} s p99 {pct(f['notify'], 99):.3f} s"
+        rest = f["times"][1:]
+        own = [t - latency for t in rest]
+        print(f"    {latency * 1000:.0f} ms per call: first post after start {f['first']:.3f} s | the others: form p50 "
+              f"{statistics.median(rest):.3f} s p99 {pct(rest, 99):.3f} s"
+              f"{' (target <= 0.35 s)' if latency == 0.3 else ''}, our own time (beyond the call's "
+              f"{latency * 1000:.0f} ms) p50 {statistics.median(own) * 1000:.0f} ms p99 {pct(own, 99) * 1000:.0f} ms"
+              f" (target < 50 ms)")
+        print(f"      post -> owner's text p50 {statistics.median(f['notify']):.3f} s p99 {pct(f['notify'], 99):.3f} s"
               f" | API calls per lead {f['calls']:.2f} {dict(f['kinds'])}, API statuses {dict(f['api_statuses'])},"
               f" form statuses {dict(f['statuses'])}")
+    print(f"  a person edits the Leads columns, and a lead arrives a second later ({args.latencies[0] * 1000:.0f} ms"
+          f" per call):")
+    for line in edit_figures(bench, args.latencies[0]):
+        print(line)
     latency = args.latencies[0]
     ours = burst_ours(bench, latency, args.burst)
     naive = burst_naive(bench, latency, args.burst)

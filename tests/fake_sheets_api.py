@@ -337,6 +337,64 @@ def formatted(value: Any, fmt: dict | None) -> str:
     return _number_text(value)
 
 
+def _typed(value: Any) -> dict:
+    """An ExtendedValue: which of stringValue / numberValue / boolValue holds the cell."""
+    if isinstance(value, bool):
+        return {"boolValue": value}
+    if isinstance(value, (int, float)):
+        return {"numberValue": value}
+    return {"stringValue": str(value)}
+
+
+def parse_field_mask(mask: str) -> dict:
+    """'a.b(c,d.e),f' -> {'a': {'b': {'c': {}, 'd': {'e': {}}}}, 'f': {}} ({} = the whole field)."""
+    pos = 0
+
+    def group() -> dict:
+        nonlocal pos
+        out: dict = {}
+        while pos < len(mask):
+            start = pos
+            while pos < len(mask) and mask[pos] not in ",().":
+                pos += 1
+            path = [mask[start:pos].strip()]
+            while pos < len(mask) and mask[pos] == ".":
+                pos += 1
+                start = pos
+                while pos < len(mask) and mask[pos] not in ",().":
+                    pos += 1
+                path.append(mask[start:pos].strip())
+            if not all(path):
+                raise ApiError(400, f"Invalid field selection {mask}")
+            node = out
+            for name in path[:-1]:
+                node = node.setdefault(name, {})
+            leaf = node.setdefault(path[-1], {})
+            if pos < len(mask) and mask[pos] == "(":
+                pos += 1
+                leaf.update(group())
+                if pos >= len(mask) or mask[pos] != ")":
+                    raise ApiError(400, f"Invalid field selection {mask}")
+                pos += 1
+            if pos < len(mask) and mask[pos] == ")":
+                return out
+            if pos < len(mask) and mask[pos] == ",":
+                pos += 1
+        return out
+    return group()
+
+
+def apply_field_mask(value: Any, mask: dict) -> Any:
+    """A partial response, as Google's `fields` parameter gives it."""
+    if not mask:
+        return value
+    if isinstance(value, list):
+        return [apply_field_mask(v, mask) for v in value]
+    if not isinstance(value, dict):
+        return value
+    return {k: apply_field_mask(value[k], sub) for k, sub in mask.items() if k in value}
+
+
 def unformatted(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53:
         return int(value)
@@ -344,9 +402,22 @@ def unformatted(value: Any) -> Any:
 
 
 # ---- the server ---------------------------------------------------------------------------
+APPEND = "batchUpdate.appendCells"  # how calls, counts and failures name leadrouter's append (below)
+
+
+def append_label(kind: str, payload: dict) -> str:
+    """A batchUpdate made only of appendCells that reads ranges back is leadrouter's append of new
+    leads: tests name it APPEND to tell it from the tick's batched writes (Google sees one endpoint)."""
+    requests = payload.get("requests") if kind == "spreadsheets.batchUpdate" else None
+    if requests and payload.get("responseRanges") and \
+            all(isinstance(r, dict) and list(r) == ["appendCells"] for r in requests):
+        return APPEND
+    return kind
+
+
 @dataclass
 class Call:
-    kind: str  # e.g. values.batchGet, values.append, spreadsheets.batchUpdate, token
+    kind: str  # e.g. values.batchGet, values.append, spreadsheets.batchUpdate, batchUpdate.appendCells, token
     method: str
     path: str
     at: float
@@ -410,6 +481,11 @@ class FakeSheets:
         front-end error page (text/html), the way Google's gateway answers a 502/504."""
         with self.lock:
             self._failures.extend([(code, kind, html)] * count)
+
+    def clear_failures(self) -> None:
+        """Google is well again: the failures still waiting from fail_next are dropped."""
+        with self.lock:
+            self._failures.clear()
 
     def lose_next_answers(self, count: int = 1, code: int = 503, *, html: bool = False) -> None:
         """The next `count` writes land in the sheet, but the caller gets `code` (503 by default)."""
@@ -602,14 +678,16 @@ class FakeSheets:
         if raw_path == "/token":
             return self._token(request), 200
         kind, spreadsheet_id, rng, action = self._route(request.method, raw_path)
-        call = Call(kind, request.method, raw_path, time.monotonic())
+        payload = request.get_json(silent=True) or {}
+        label = append_label(kind, payload)
+        call = Call(label, request.method, raw_path, time.monotonic())
         environ["fake.call"] = call
         with self.lock:
             self.calls.append(call)
-            failure = next((f for f in self._failures if f[1] in (None, kind)), None)
+            failure = next((f for f in self._failures if f[1] in (None, label)), None)
             if failure is not None:
                 self._failures.remove(failure)
-            slow = next((s for s in self._slow if s[0] == kind), None)
+            slow = next((s for s in self._slow if s[0] == label), None)
             if slow is not None:
                 self._slow.remove(slow)
             down = self.down
@@ -638,13 +716,13 @@ class FakeSheets:
         if spreadsheet_id != self.spreadsheet_id:
             raise ApiError(404, "Requested entity was not found.")
         args = request.args
-        payload = request.get_json(silent=True) or {}
+        mask = parse_field_mask(args["fields"]) if args.get("fields") else {}  # a bad mask: 400, nothing done
         with self.lock:
-            result = getattr(self, "_" + kind.replace(".", "_"))(args, payload, rng)
+            result = apply_field_mask(getattr(self, "_" + kind.replace(".", "_"))(args, payload, rng), mask)
             if kind not in ("values.get", "values.batchGet", "spreadsheets.get") and self._lost_answers:
                 code, html = self._lost_answers.pop(0)
                 raise ApiError(code, MESSAGES.get(code, "error"), html=html)
-            held = next((h for h in self._held if h.kind == kind), None)
+            held = next((h for h in self._held if h.kind == label), None)
             if held is not None:
                 self._held.remove(held)
         if held is not None:
@@ -741,7 +819,52 @@ class FakeSheets:
         except ApiError:
             self._restore(snapshot)  # a batchUpdate is atomic: all requests apply or none
             raise
-        return {"spreadsheetId": self.spreadsheet_id, "replies": replies}
+        out: dict[str, Any] = {"spreadsheetId": self.spreadsheet_id, "replies": replies}
+        if payload.get("includeSpreadsheetInResponse"):
+            # the spreadsheet as it is after this batch, in the same answer (no second call)
+            out["updatedSpreadsheet"] = self._spreadsheets_get(args, payload, rng)
+            if payload.get("responseIncludeGridData"):
+                self._add_grid_data(out["updatedSpreadsheet"], payload.get("responseRanges") or [])
+        elif payload.get("responseRanges") or payload.get("responseIncludeGridData"):
+            raise ApiError(400, "responseRanges and responseIncludeGridData need includeSpreadsheetInResponse")
+        return out
+
+    def _add_grid_data(self, spreadsheet: dict, ranges: list[str]) -> None:
+        """GridData for each range, under its sheet, as Google encodes it: startRow/startColumn
+        left out when 0 (proto3 JSON), an empty cell as {}, rows and cells past the data left off."""
+        by_title = {entry["properties"]["title"]: entry for entry in spreadsheet["sheets"]}
+        for text in ranges:
+            ref = self._ref(text)
+            sheet = self._sheet_of(ref)
+            r0, c0 = ref.r0 or 0, ref.c0 or 0
+            r1 = min(ref.r1 if ref.r1 is not None else sheet.rows - 1, len(sheet.grid) - 1)
+            c1 = ref.c1 if ref.c1 is not None else sheet.cols - 1
+            rows = []
+            for r in range(r0, r1 + 1):
+                values = []
+                for c in range(c0, c1 + 1):
+                    cell = sheet.cell(r, c)
+                    if cell is None or cell.empty():
+                        values.append({})
+                        continue
+                    data: dict[str, Any] = {"formattedValue": formatted(cell.value, sheet.number_format(r, c)),
+                                            "effectiveValue": _typed(unformatted(cell.value))}
+                    if cell.formula:
+                        data["userEnteredValue"] = {"formulaValue": cell.formula}
+                    else:
+                        data["userEnteredValue"] = data["effectiveValue"]
+                    values.append(data)
+                while values and not values[-1]:
+                    values.pop()
+                rows.append({"values": values} if values else {})
+            while rows and not rows[-1]:
+                rows.pop()
+            grid: dict[str, Any] = {"rowData": rows} if rows else {}
+            if r0:
+                grid["startRow"] = r0
+            if c0:
+                grid["startColumn"] = c0
+            by_title[sheet.title].setdefault("data", []).append(grid)
 
     def _snapshot(self, requests: list) -> tuple:
         """Copies of the sheets these requests name, to undo a batch that fails half-way."""

@@ -39,9 +39,11 @@ def test_columns_are_found_by_header_text_whatever_the_case_spacing_and_order():
     positions = headers.positions(LEADS)
     assert positions["lead_id"] == 1 and positions["status"] == 2 and positions["received_at"] == 4
     assert "premium" not in positions
-    row = NEW_YORK.row(LEADS, positions, {"lead_id": "L-1", "status": "New", "notes": "hi",
-                                            "received_at": datetime(2026, 11, 24, 15, tzinfo=timezone.utc)})
-    assert row[:3] == ["hi", "L-1", "New"] and row[3] is None  # a person's column is left alone
+    row = NEW_YORK.cells_row(LEADS, positions, 5, {"lead_id": "L-1", "status": "New", "notes": "hi",
+                                                   "received_at": datetime(2026, 11, 24, 15, tzinfo=timezone.utc)})
+    assert [c.get("userEnteredValue", {}).get("stringValue") for c in row["values"][:3]] == ["hi", "L-1", "New"]
+    assert row["values"][3] == {}  # a person's column gets nothing of ours
+    assert "numberValue" in row["values"][4]["userEnteredValue"]  # times are serial numbers
 
 
 def test_the_repeated_hour_keeps_the_time_we_wrote(store_gsheets):

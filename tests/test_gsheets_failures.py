@@ -37,7 +37,7 @@ def impatient(fake_sheets, service_account_file, tmp_path, waits, clock, notifie
 # ---- an append that times out ----------------------------------------------------------------------
 def test_an_append_that_lands_after_the_next_read_is_still_written_once(impatient, fake_sheets, clock):
     store, client = impatient
-    fake_sheets.slow_next("values.append", 1.5)  # Google takes 1.5 s; we give up after 0.3 s
+    fake_sheets.slow_next("batchUpdate.appendCells", 1.5)  # Google takes 1.5 s; we give up after 0.3 s
     r = post(client)
     assert r.status_code == 202
     lead_id = r.get_json()["lead_id"]
@@ -53,7 +53,7 @@ def test_an_append_that_lands_after_the_next_read_is_still_written_once(impatien
 
 def test_an_append_that_never_lands_is_written_once_from_a_read_a_grace_period_later(impatient, fake_sheets, clock):
     store, client = impatient
-    fake_sheets.slow_next("values.append", 0.6, applied=False)
+    fake_sheets.slow_next("batchUpdate.appendCells", 0.6, applied=False)
     lead_id = post(client).get_json()["lead_id"]
     fake_sheets.wait_idle()
     assert store.refresh()
@@ -104,7 +104,7 @@ def test_a_lost_activity_batch_that_only_resembles_rows_already_there_is_sent_ag
 # ---- the form's time budget ---------------------------------------------------------------------------
 def test_the_form_answers_within_a_second_and_the_owner_is_texted_while_google_hangs(store, fake_sheets, client,
                                                                                       notifier):
-    fake_sheets.slow_next("values.append", 4.0)
+    fake_sheets.slow_next("batchUpdate.appendCells", 4.0)
     started = time.perf_counter()
     r = post(client)
     elapsed = time.perf_counter() - started
@@ -115,7 +115,7 @@ def test_the_form_answers_within_a_second_and_the_owner_is_texted_while_google_h
 
 def test_a_429_storm_costs_the_form_one_short_retry_then_the_lead_waits_in_the_outbox(store, fake_sheets, client,
                                                                                        waits, notifier):
-    fake_sheets.fail_next(5, 429, kind="values.append")
+    fake_sheets.fail_next(5, 429, kind="batchUpdate.appendCells")
     started = time.perf_counter()
     r = post(client)
     assert r.status_code == 202 and time.perf_counter() - started < 1.0

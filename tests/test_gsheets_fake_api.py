@@ -4,8 +4,11 @@ from __future__ import annotations
 import pytest
 import requests
 from gspread.exceptions import APIError
+from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
 
 from sheets_schema.gsheets.api import SheetsApi
+
+APPEND_RAW = {"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"}
 
 
 @pytest.fixture
@@ -39,7 +42,7 @@ def test_append_finds_the_table_and_inserts_rows_after_it(sheet, api, fake_sheet
     ws = sheet.sheet1
     ws.update([["Lead ID", "Name"], ["L-1", "Ann"], ["L-2", "Bo"]], "A1")
     ws.update([["total"]], "A6")  # a person's note below the table, after a blank row
-    answer = api.append("Sheet1!A1:B", [["L-3", "Cy"]])
+    answer = sheet.values_append("Sheet1!A1:B", APPEND_RAW, {"values": [["L-3", "Cy"]]})
     assert answer["tableRange"] == "Sheet1!A1:B3"
     assert answer["updates"]["updatedRange"] == "Sheet1!A4:B4"
     assert [row[0] for row in fake_sheets.table("Sheet1") if row] == ["Lead ID", "L-1", "L-2", "L-3", "total"]
@@ -75,7 +78,7 @@ def test_a_write_batch_is_atomic(sheet, fake_sheets):
 def test_append_writes_from_the_tables_first_column_and_reports_the_tables_columns(sheet, api, fake_sheets):
     ws = sheet.sheet1
     ws.update([["Lead ID", "Name"], ["L-1", "Ann"]], "B1")  # column A has no header and no values
-    answer = api.append("Sheet1!A1:C", [["L-2", "Bo"]])
+    answer = sheet.values_append("Sheet1!A1:C", APPEND_RAW, {"values": [["L-2", "Bo"]]})
     assert answer["tableRange"] == "Sheet1!B1:C2"  # as Google: the table starts at B ...
     assert answer["updates"]["updatedRange"] == "Sheet1!B3:C3"  # ... and so does the appended row
     assert fake_sheets.table("Sheet1")[2] == ["", "L-2", "Bo"]
@@ -145,3 +148,30 @@ def test_a_write_the_client_gave_up_on_still_lands(api, fake_sheets):
     assert time.monotonic() - started < 0.45
     fake_sheets.wait_idle()
     assert fake_sheets.table("Sheet1")[0] == ["landed"]
+
+
+def test_a_batch_update_answers_with_the_spreadsheet_after_it_trimmed_to_the_fields_asked(sheet, api, fake_sheets):
+    ws = sheet.sheet1
+    ws.update([["Lead ID", "Name"], ["L-1", "Ann"]], "A1")
+    ws.update([["note"]], "D9")  # a person's note far below: appendCells goes after the last row with data
+    fake_sheets.move_column("Sheet1", "Name", 0)  # a person drags Name to column A just before our write
+    rows = [{"values": [{"userEnteredValue": {"stringValue": "L-2"}}, {"userEnteredValue": {"stringValue": "Bo"}}]}]
+    answer = api.append_rows(fake_sheets.sheets["Sheet1"].sheet_id, rows, read_back=["Sheet1!1:1", "Sheet1!A2:A"])
+    header, tail = answer["Sheet1"]
+    assert "startRow" not in header  # proto3 JSON leaves a 0 out, as Google does
+    assert [c.get("formattedValue") for c in header["rowData"][0]["values"]] == ["Name", "Lead ID"]  # after the move
+    assert tail["startRow"] == 1 and [r.get("values", [{}])[0].get("formattedValue") for r in tail["rowData"]] == \
+        ["Ann"] + [None] * 7 + ["L-2"]  # the new row is row 10, under the headers as they were when we wrote
+    assert set(header["rowData"][0]["values"][0]) == {"formattedValue"}  # the fields mask: nothing else
+
+
+def test_a_bad_fields_mask_is_refused_before_anything_is_written(api, fake_sheets):
+    with pytest.raises(APIError) as refused:
+        api.http.request("post", SPREADSHEET_BATCH_UPDATE_URL % fake_sheets.spreadsheet_id,
+                                  params={"fields": "replies,(oops"},
+                                  json={"requests": [{"appendCells": {"sheetId": fake_sheets.sheets["Sheet1"].sheet_id,
+                                                                      "rows": [{"values": [{"userEnteredValue": {
+                                                                          "stringValue": "x"}}]}],
+                                                                      "fields": "userEnteredValue"}}]})
+    assert refused.value.code == 400
+    assert fake_sheets.table("Sheet1") == []

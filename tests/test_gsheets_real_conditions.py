@@ -6,6 +6,7 @@ import threading
 from collections import Counter
 
 from tests.conftest import load_demo
+from tests.fake_sheets_api import APPEND, col_letters
 from tests.gsheets_fixtures import post, sheet_store  # noqa: F401
 from tests.speed_fixtures import set_setting
 
@@ -36,27 +37,42 @@ def _columns(fake, *, sheet: str = "Leads") -> tuple[int, dict[str, int]]:
     return fake.sheets[sheet].sheet_id, {h: i for i, h in enumerate(headers) if h}
 
 
-def test_a_lead_written_just_after_a_person_dragged_email_past_zip_is_repaired_never_adopted(
+def _drag(fake, header: str, after: str) -> None:
+    sheet_id, cols = _columns(fake)
+    fake.person({"moveDimension": {  # the UI's drag of a column to just after another
+        "source": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": cols[header],
+                   "endIndex": cols[header] + 1}, "destinationIndex": cols[after] + 1}})
+
+
+def test_a_lead_written_just_after_a_person_dragged_email_past_zip_is_put_right_at_once_never_adopted(
         demo_store, fake_sheets, client):
     store = demo_store
     store.refresh()
-    sheet_id, cols = _columns(fake_sheets)
-    fake_sheets.person({"moveDimension": {  # the UI's drag of the Email column to just after ZIP
-        "source": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": cols["Email"],
-                   "endIndex": cols["Email"] + 1}, "destinationIndex": cols["ZIP"] + 1}})
+    _drag(fake_sheets, "Email", after="ZIP")  # a second before the lead arrives: no call of ours in between
     mark = fake_sheets.mark()
     lead_id = post(client, 7, zip="07030").get_json()["lead_id"]
-    assert fake_sheets.kinds(mark) == ["values.append"]  # still one call for the lead
-    store.refresh()  # the tick's one read and one batched write
-    lead = store.get_lead(lead_id)
-    assert (lead.email, lead.zip, lead.phone) == ("lead7@example.com", "07030", "+12015550007")
+    store.settle()
+    # the append read the header row back in its own answer, saw the move and rewrote that row at
+    # once: one call for the lead, one for the person's edit, and no tick needed
+    assert fake_sheets.kinds(mark) == [APPEND, "spreadsheets.batchUpdate"]
     row = sheet_leads(fake_sheets)[lead_id]
     assert (row["Email"], row["ZIP"]) == ("lead7@example.com", "07030")
+    lead = store.get_lead(lead_id)
+    assert (lead.email, lead.zip, lead.phone) == ("lead7@example.com", "07030", "+12015550007")
+    # the very next lead lands under the right headers, in exactly one call
+    mark = fake_sheets.mark()
+    other = post(client, 8, zip="07030").get_json()["lead_id"]
+    store.settle()
+    assert fake_sheets.kinds(mark) == [APPEND]
+    assert (sheet_leads(fake_sheets)[other]["Email"], sheet_leads(fake_sheets)[other]["ZIP"]) == \
+        ("lead8@example.com", "07030")
+    store.refresh()  # and a tick's read never adopts anything from the misplaced moment
     store.refresh()
     assert store.get_lead(lead_id).email == "lead7@example.com"
+    assert sheet_leads(fake_sheets)[lead_id]["Email"] == "lead7@example.com"
 
 
-def test_a_column_a_person_inserts_left_of_phone_never_receives_a_leads_phone(demo_store, fake_sheets, client):
+def test_a_column_a_person_inserts_left_of_phone_never_keeps_a_leads_phone(demo_store, fake_sheets, client):
     store = demo_store
     store.refresh()
     sheet_id, cols = _columns(fake_sheets)
@@ -64,16 +80,46 @@ def test_a_column_a_person_inserts_left_of_phone_never_receives_a_leads_phone(de
                                                       "startIndex": cols["Phone"], "endIndex": cols["Phone"] + 1}}})
     fake_sheets.type("Leads", f"{chr(65 + cols['Phone'])}1", "Spouse")
     lead_id = post(client, 8, zip="07030").get_json()["lead_id"]
+    store.settle()
+    row = sheet_leads(fake_sheets)[lead_id]  # before any tick
+    assert (row["Spouse"], row["Phone"], row["ZIP"], row["Email"]) == ("", "+12015550008", "07030",
+                                                                       "lead8@example.com")
     store.refresh()
     lead = store.get_lead(lead_id)
     assert (lead.phone, lead.zip, lead.email) == ("+12015550008", "07030", "lead8@example.com")
-    row = sheet_leads(fake_sheets)[lead_id]
-    assert (row["Spouse"], row["Phone"], row["ZIP"], row["Email"]) == ("", "+12015550008", "07030",
-                                                                       "lead8@example.com")
-    # the next lead lands under the right headers straight away (the tick has read them)
     other = post(client, 9, zip="07030").get_json()["lead_id"]
     row = sheet_leads(fake_sheets)[other]
     assert (row["Spouse"], row["Phone"]) == ("", "+12015550009")
+
+
+def test_when_the_immediate_repair_is_refused_the_tick_repairs_the_row_and_adopts_nothing(
+        demo_store, fake_sheets, client):
+    store = demo_store
+    store.refresh()
+    _drag(fake_sheets, "Email", after="ZIP")
+    fake_sheets.fail_next(8, 503, kind="spreadsheets.batchUpdate")  # the repair (and its retries) fail
+    lead_id = post(client, 7, zip="07030").get_json()["lead_id"]
+    store.settle()
+    assert sheet_leads(fake_sheets)[lead_id]["Email"] == "07030"  # still misplaced in the sheet
+    fake_sheets.clear_failures()
+    store.refresh()  # the tick recognises the row under the older header row and rewrites it
+    row = sheet_leads(fake_sheets)[lead_id]
+    assert (row["Email"], row["ZIP"]) == ("lead7@example.com", "07030")
+    store.refresh()
+    assert store.get_lead(lead_id).email == "lead7@example.com"
+
+
+def test_a_person_adding_a_column_at_the_right_costs_no_repair(demo_store, fake_sheets, client):
+    store = demo_store
+    store.refresh()
+    sheet_id, cols = _columns(fake_sheets)
+    fake_sheets.person({"appendDimension": {"sheetId": sheet_id, "dimension": "COLUMNS", "length": 1}})
+    fake_sheets.type("Leads", f"{col_letters(max(cols.values()) + 1)}1", "Spouse")
+    mark = fake_sheets.mark()
+    lead_id = post(client, 5, zip="07030").get_json()["lead_id"]
+    store.settle()
+    assert fake_sheets.kinds(mark) == [APPEND]
+    assert sheet_leads(fake_sheets)[lead_id]["Email"] == "lead5@example.com"
 
 
 # ---- bursts within quota ----------------------------------------------------------------------
@@ -118,7 +164,7 @@ def test_a_burst_is_written_in_a_few_batched_appends_within_googles_quota_and_ne
     burst_store.settle()
     ids = {a.get_json()["lead_id"] for a in answers}
     assert Counter(r["Lead ID"] for r in fake_sheets.records("Leads")) == {i: 1 for i in ids}
-    appends = fake_sheets.count("values.append", since=mark)
+    appends = fake_sheets.count(APPEND, since=mark)
     assert appends <= 30, appends  # 120 leads, a handful of calls (one per lead would be 120)
     assert 429 not in fake_sheets.statuses(since=mark)
 
@@ -126,12 +172,12 @@ def test_a_burst_is_written_in_a_few_batched_appends_within_googles_quota_and_ne
 def test_a_batch_refused_with_429_backs_off_and_lands_once(burst_store, fake_sheets, clock, notifier):
     fake_sheets.latency = 0.02
     mark = fake_sheets.mark()
-    fake_sheets.fail_next(3, 429, kind="values.append")
+    fake_sheets.fail_next(3, 429, kind=APPEND)
     answers = burst(burst_store, clock, notifier, 40)
     burst_store.settle()
     ids = {a.get_json()["lead_id"] for a in answers}
     assert Counter(r["Lead ID"] for r in fake_sheets.records("Leads")) == {i: 1 for i in ids}
-    appends = [c for c in fake_sheets.calls[mark:] if c.kind == "values.append"]
+    appends = [c for c in fake_sheets.calls[mark:] if c.kind == APPEND]
     refused = [c.at for c in appends if c.status == 429]
     assert len(refused) == 3
     gaps = [b - a for a, b in zip(refused, refused[1:])]
@@ -141,7 +187,7 @@ def test_a_batch_refused_with_429_backs_off_and_lands_once(burst_store, fake_she
 
 def test_an_abandoned_batch_append_that_still_lands_is_never_written_twice(burst_store, fake_sheets, clock,
                                                                             notifier):
-    fake_sheets.slow_next("values.append", 1.0, count=3)  # Google takes 1 s; we give up after 0.5 s
+    fake_sheets.slow_next(APPEND, 1.0, count=3)  # Google takes 1 s; we give up after 0.5 s
     answers = burst(burst_store, clock, notifier, 24)
     burst_store.settle()
     fake_sheets.wait_idle()
@@ -199,11 +245,11 @@ def test_sorting_filtering_and_deleting_rows_through_the_ui_never_mislead_the_se
 
 def test_a_form_append_refused_by_the_quota_is_sent_again_by_the_batch_sender_without_waiting_for_a_tick(
         burst_store, fake_sheets, clock, notifier):
-    fake_sheets.fail_next(2, 429, kind="values.append")  # the append and its one short retry
+    fake_sheets.fail_next(2, 429, kind=APPEND)  # the append and its one short retry
     client = create_app({"TESTING": True}, store=burst_store, clock=clock, notifier=notifier).test_client()
     answer = post(client, 1)
     assert answer.status_code == 202
     mark = fake_sheets.mark()
     burst_store.settle()
-    assert fake_sheets.kinds(mark) == ["values.append"]  # no read: the batch sender, not a tick
+    assert fake_sheets.kinds(mark) == [APPEND]  # no read: the batch sender, not a tick
     assert answer.get_json()["lead_id"] in sheet_leads(fake_sheets)

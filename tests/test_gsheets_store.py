@@ -65,7 +65,7 @@ def test_a_new_lead_costs_one_write_call_and_an_idle_tick_one_read(store, fake_s
     mark = fake_sheets.mark()
     r = post(client)
     assert r.status_code == 201
-    assert fake_sheets.kinds(mark) == ["values.append"]
+    assert fake_sheets.kinds(mark) == ["batchUpdate.appendCells"]
     mark = fake_sheets.mark()
     store.refresh()  # mirrors the new Activity rows
     assert fake_sheets.kinds(mark) == ["values.batchGet", "spreadsheets.batchUpdate"]

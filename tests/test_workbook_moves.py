@@ -114,7 +114,7 @@ def test_importing_forty_leads_into_a_google_sheet_costs_one_append(sheet_store,
     summary = import_workbook(sheet_store, tmp_path / "forty.xlsx", T0, change_status)
 
     assert summary.leads_added == 40
-    assert fake_sheets.count("values.append", since=mark) == 1, fake_sheets.kinds(mark)
+    assert fake_sheets.count("batchUpdate.appendCells", since=mark) == 1, fake_sheets.kinds(mark)
     # one call per config tab replaced and one for the leads (it was 49: an append per lead)
     assert fake_sheets.count(since=mark) <= 12, fake_sheets.kinds(mark)
     assert sorted(r["Lead ID"] for r in fake_sheets.records("Leads")) == [f"L-{3000 + i}" for i in range(40)]

@@ -8,7 +8,7 @@ instances), so the policy lives here (tenacity, keyed on the HTTP status):
   Google's front end answers some 502/504s with an HTML page, on which gspread sets
   `APIError.code = -1`: the status is then taken from the response itself.
 - other 4xx (not shared, tab deleted, bad range) are not retried.
-- the append on the form's request path has a time budget instead (`append(budget=...)`):
+- the append on the form's request path has a time budget instead (`append_rows(budget=...)`):
   one short retry after a 429 at most, then the caller keeps the lead in its outbox.
 Waits are injectable (`sleep=`) so tests move on without sleeping.
 
@@ -32,8 +32,7 @@ import requests
 from google.auth import exceptions as auth_errors
 from google.oauth2 import service_account
 from gspread.exceptions import APIError
-from gspread.urls import SPREADSHEET_VALUES_APPEND_URL
-from gspread.utils import quote
+from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
 from requests.adapters import HTTPAdapter
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential, wait_random
 
@@ -46,6 +45,9 @@ log = logging.getLogger("leadrouter.sheets")
 SHEETS_API = "https://sheets.googleapis.com"
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
 READ = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER", "majorDimension": "ROWS"}
+# what an append reads back in its own answer (a partial response: the grid's values as text, not
+# the whole spreadsheet's properties, protections and charts)
+READ_BACK_FIELDS = "updatedSpreadsheet.sheets(properties.title,data(startRow,startColumn,rowData.values.formattedValue))"
 
 
 class SheetsUnavailable(StoreUnavailable):
@@ -196,25 +198,31 @@ class SheetsApi:
                             idempotent=True)
         return answer.get("values", [])
 
-    def append(self, a1: str, rows: list[list[Any]], attempts: int | None = None, *,
-               budget: float | None = None) -> dict[str, Any]:
-        """values.append, RAW, inserting rows. Not idempotent: only 429s are retried here.
+    def append_rows(self, sheet_id: int, rows: list[dict[str, Any]], *, read_back: list[str],
+                    attempts: int | None = None, budget: float | None = None) -> dict[str, Any]:
+        """New rows at the end of a tab (appendCells) and, in the same call, the ranges `read_back`
+        as they are right after (the header row: did a person move a column since we last looked?).
 
-        On the form's request path pass `budget` (seconds, waits included): a slow or refusing
-        Google must not hold the form, the lead waits in the outbox instead. Within the budget
-        there is at most one short retry after a 429; each attempt's timeout is what is left.
+        Not idempotent: only 429s are retried here. On the form's request path pass `budget`
+        (seconds, waits included): a slow or refusing Google must not hold the form, the lead
+        waits in the outbox instead. Within the budget there is at most one short retry after a
+        429; each attempt's timeout is what is left. Returns {title: [GridData, ...]} for the tabs
+        of `read_back`, in its order.
         """
-        params = {"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS", "includeValuesInResponse": "false"}
-        url = SPREADSHEET_VALUES_APPEND_URL % (self.spreadsheet_id, quote(a1))
+        url = SPREADSHEET_BATCH_UPDATE_URL % self.spreadsheet_id
+        body = {"requests": [{"appendCells": {"sheetId": sheet_id, "rows": rows, "fields": "userEnteredValue"}}],
+                "includeSpreadsheetInResponse": True, "responseRanges": read_back,
+                "responseIncludeGridData": True}
 
         def go(timeout: float) -> dict[str, Any]:
             self.writes.record()
-            response = self.http.session.post(url, params=params, json={"values": rows}, timeout=timeout)
+            response = self.http.session.post(url, params={"fields": READ_BACK_FIELDS}, json=body, timeout=timeout)
             if not response.ok:
                 raise APIError(response)
-            return response.json()
+            sheets = response.json().get("updatedSpreadsheet", {}).get("sheets", [])
+            return {s.get("properties", {}).get("title"): s.get("data", []) for s in sheets if s.get("data")}
         if budget is None:
-            return self._call("values.append", lambda: go(self.append_timeout), idempotent=False, attempts=attempts)
+            return self._call("appendCells", lambda: go(self.append_timeout), idempotent=False, attempts=attempts)
         started, waited, tries = time.monotonic(), 0.0, attempts or 2
         for attempt in range(1, tries + 1):
             left = budget - (time.monotonic() - started) - waited
@@ -223,11 +231,11 @@ class SheetsApi:
             except (APIError, requests.RequestException, auth_errors.GoogleAuthError) as exc:
                 left = budget - (time.monotonic() - started) - waited
                 if attempt < tries and _refused(exc) and left - HOT_RETRY_WAIT >= HOT_MIN_ATTEMPT:
-                    log.warning("Sheets values.append refused (%s); one short retry", _describe(exc))
+                    log.warning("Sheets appendCells refused (%s); one short retry", _describe(exc))
                     self.sleep(HOT_RETRY_WAIT)
                     waited += HOT_RETRY_WAIT
                     continue
-                raise _unavailable("values.append", exc, idempotent=False) from exc
+                raise _unavailable("appendCells", exc, idempotent=False) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
     def batch_update(self, requests_: list[dict[str, Any]], *, idempotent: bool) -> dict[str, Any]:

@@ -164,14 +164,14 @@ class Codec:
                 out[col.key] = self.from_cell(col.kind, row[i] if i < len(row) else "")
         return out
 
-    def row(self, tab: Tab, positions: dict[str, int], values: dict[str, Any]) -> list[Any]:
-        """One positional row for values.append: our columns filled, people's columns null (skipped)."""
-        width = max(positions.values(), default=-1) + 1
-        out: list[Any] = [None] * width
+    def cells_row(self, tab: Tab, positions: dict[str, int], width: int, values: dict[str, Any]) -> dict[str, Any]:
+        """RowData for appendCells / updateCells (fields=userEnteredValue): our columns written,
+        every other cell up to `width` given as {} (a new row's cells are empty anyway)."""
+        row: list[dict[str, Any]] = [{} for _ in range(width)]
         for key, i in positions.items():
-            if key in values:
-                out[i] = self.to_cell(tab.column(key).kind, values[key])
-        return out
+            if i < width:
+                row[i] = self.cell_data(tab.column(key).kind, values.get(key))
+        return {"values": row}
 
     def cell_data(self, kind: str, value: Any) -> dict[str, Any]:
         """CellData for updateCells / appendCells: a literal, never a formula."""

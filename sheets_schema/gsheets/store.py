@@ -57,11 +57,12 @@ from .activity import ActivityMirror
 from .burst import Batcher
 from .api import SHEETS_API, SheetsApi, SheetsUnavailable
 from .layout import (
-    LEASE_RANGE, LEASE_TAB, SHEET_MISSING_COLUMNS, SHEET_TIME_ZONE, Codec, Headers, Layout, cell_at, col_letters,
+    LEASE_RANGE, LEASE_TAB, SHEET_MISSING_COLUMNS, SHEET_TIME_ZONE, Codec, Headers, Layout, cell_at,
     dashboard_requests, format_requests, quote_tab,
 )
 from .lease import LEASE_SETTLE, LeaseWrite, SheetLease, lease_tab_request
 from .outbox import Op, Outbox
+from .placement import Placement
 from .rows import LeadRows, digest_of
 
 log = logging.getLogger("leadrouter.sheets")
@@ -108,6 +109,7 @@ class GSheetsStore(Store):
         self._warned: set[str] = set()  # log lines said once per process
         self.rows = LeadRows(journal, self.outbox, self._warn_once)
         self.activity_mirror = ActivityMirror(journal, api)
+        self.placement = Placement(api, journal, self._save_layout)  # where each append landed, repaired at once
         self._appended: set[str] = set()  # lead ids this process's form path appended lately
         self.batcher = Batcher(self.outbox, api.writes, self._append_ops, **(batching or {}))
         self.lease = SheetLease(api, read=self._read_with_lease, take_over=self._take_over,
@@ -312,6 +314,7 @@ class GSheetsStore(Store):
         for t, rows in snapshot.items():
             layout.see_headers(t, Headers.of(rows[0] if rows else []))
         self._save_layout(layout)
+        self.placement.rows_seen = len(snapshot.get(LEADS.name, []))
         self._apply_snapshot(snapshot, layout, epoch)
         self.local.set_state(REFRESHED_AT, str(time.time()))
         extra = self.lease.requests(lease, lease_rows, layout) if lease else []
@@ -523,6 +526,7 @@ class GSheetsStore(Store):
         if thread is not None:
             thread.join(timeout)
         self.batcher.settle(timeout)
+        self.placement.settle(timeout)
 
     def warm_up(self) -> None:
         """Before the first post (`leadrouter serve`, the worker): the sheet read, the layout and
@@ -675,23 +679,19 @@ class GSheetsStore(Store):
         self.batcher.submit(op_ids)
 
     def _append_ops(self, ops: list[Op], hot: bool) -> str:
-        """One values.append for these claimed leads: "done", or "refused" (a 429: certainly not
-        written), "unknown" (it may have landed) or "failed"; if not done they wait in the outbox."""
+        """One appendCells for these claimed leads, reading back the header row in the same call:
+        "done", or "refused" (a 429: certainly not written), "unknown" (it may have landed) or
+        "failed"; if not done they wait in the outbox."""
         try:
             layout = self._layout() or self._load_layout()
             positions = layout.positions(LEADS.name)
             if "lead_id" not in positions:
                 raise SheetsUnavailable("the Leads tab has no 'Lead ID' column; run `leadrouter init`")
-            # Google writes an appended row from the table's first column: start the range and
-            # the values there (a person may have inserted an empty column A)
-            first = min(layout.headers[LEADS.name].first_used(), min(positions.values()))
-            rows = [layout.codec.row(LEADS, positions, self._lead_row(op).to_row())[first:] for op in ops]
-            last = col_letters(max(positions.values()))
-            a1 = f"{quote_tab(LEADS.name)}!{col_letters(first)}1:{last}"
-            if hot:
-                self.api.append(a1, rows, attempts=self.hot_attempts, budget=self.hot_budget)
-            else:
-                self.api.append(a1, rows, attempts=1)
+            width = max(positions.values()) + 1
+            rows = [layout.codec.cells_row(LEADS, positions, width, self._lead_row(op).to_row()) for op in ops]
+            limits = {"attempts": self.hot_attempts, "budget": self.hot_budget} if hot else {"attempts": 1}
+            answer = self.api.append_rows(layout.sheet_ids[LEADS.name], rows,
+                                          read_back=self.placement.read_back(positions), **limits)
         except SheetsUnavailable as exc:
             log.warning("%d lead(s) kept in the local outbox until the sheet is back: %s", len(ops), exc)
             # a 500/503 is Google's own answer: a read from now on shows whether it landed, so the
@@ -708,6 +708,8 @@ class GSheetsStore(Store):
         if hot:
             self._appended = ({op.lead_id for op in ops} | self._appended) if len(self._appended) < 1000 else \
                 {op.lead_id for op in ops}
+        self.placement.check(answer.get(LEADS.name, []), [op.lead_id for op in ops], positions, layout,
+                             in_background=hot)
         return "done"
 
     def _drain(self, snapshot: dict[str, list[list[Any]]], layout: Layout, read_at: float,
@@ -763,12 +765,12 @@ class GSheetsStore(Store):
             width = max(max(positions.values()) + 1, len(row))
             requests.append({"updateCells": {
                 "start": {"sheetId": layout.sheet_ids[LEADS.name], "rowIndex": r, "columnIndex": 0},
-                "rows": [self._cells(LEADS, positions, width, codec, self.local.get_lead(lead_id).to_row())],
+                "rows": [codec.cells_row(LEADS, positions, width, self.local.get_lead(lead_id).to_row())],
                 "fields": "userEnteredValue"}})
         if to_append:
             width = max(positions.values()) + 1
             requests.append({"appendCells": {"sheetId": layout.sheet_ids[LEADS.name], "fields": "userEnteredValue",
-                                             "rows": [self._cells(LEADS, positions, width, codec,
+                                             "rows": [codec.cells_row(LEADS, positions, width,
                                                                   self._lead_row(op).to_row()) for op in to_append]}})
         for (r, c), data in sorted(cell_updates.items()):
             requests.append({"updateCells": {"start": {"sheetId": layout.sheet_ids[LEADS.name], "rowIndex": r,
@@ -779,7 +781,7 @@ class GSheetsStore(Store):
             a_pos = layout.positions(ACTIVITY.name)
             width = max(a_pos.values()) + 1
             requests.append({"appendCells": {"sheetId": layout.sheet_ids[ACTIVITY.name], "fields": "userEnteredValue",
-                                             "rows": [self._cells(ACTIVITY, a_pos, width, codec, event.to_row())
+                                             "rows": [codec.cells_row(ACTIVITY, a_pos, width, event.to_row())
                                                       for _, event in mirror]}})
         requests += extra or []
         # last, bottom-up, so that no row index above (all from this same read) moves
@@ -807,14 +809,6 @@ class GSheetsStore(Store):
             self.lease.written()
         if mirror:
             self.activity_mirror.sent(mirror[-1][0])
-
-    @staticmethod
-    def _cells(tab, positions: dict[str, int], width: int, codec: Codec, values: dict[str, Any]) -> dict[str, Any]:
-        row: list[dict[str, Any]] = [{} for _ in range(width)]
-        for k, i in positions.items():
-            row[i] = codec.cell_data(tab.column(k).kind, values.get(k))
-        return {"values": row}
-
 
 
 def open_gsheets_store(url: str) -> GSheetsStore:

@@ -1,0 +1,111 @@
+"""Did a new lead row land under the right headers? Learnt from the append's own answer.
+
+Google has no write that says "a new row, the email in the column headed Email": appendCells
+and values.append place cells by position, so a person who drags or inserts a column between
+our last look at the header row and our append moves the target under us. The append asks for
+the header row (and the tail of the column it wrote the Lead IDs into) back in its own answer
+(`includeSpreadsheetInResponse` + `responseRanges`), so it costs no extra call:
+
+- the headers are as they are right after our write: the layout is fresh after every append,
+  and the next write uses it;
+- when our columns had moved, the row just written is rewritten at once, under today's headers,
+  from the journal (one updateCells; a call per person's edit, never per lead). Its misplaced
+  cells are never read back as the lead's details. Should that repair fail, the tick finds the
+  row by the older header row and repairs it then (rows.py).
+
+`Placement` is held by the Google Sheets store; it never imports it.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable
+
+from ..sql_store import SqlStore
+from ..tabs import LEADS
+from .api import SheetsApi, SheetsUnavailable
+from .layout import Headers, Layout, col_letters, quote_tab
+
+log = logging.getLogger("leadrouter.sheets")
+
+SLACK = 50  # rows a person may have deleted since our last look, still found in the read-back tail
+
+
+def grid_values(grid: dict[str, Any]) -> list[list[str]]:
+    """GridData (formattedValue only) -> rows of text; an empty cell or row is ''/[]."""
+    return [[str(cell.get("formattedValue", "")) for cell in row.get("values", [])]
+            for row in grid.get("rowData", [])]
+
+
+class Placement:
+    def __init__(self, api: SheetsApi, journal: SqlStore, save_layout: Callable[[Layout], None]) -> None:
+        self.api = api
+        self.local = journal
+        self.save_layout = save_layout
+        self.rows_seen = 0  # the Leads tab's last row (1-based) as of our last read or append
+        self.repaired = 0  # rows rewritten at once after a person's column edit (tests, benchmarks)
+        self._repairs: list[threading.Thread] = []
+
+    def read_back(self, positions: dict[str, int]) -> list[str]:
+        """The ranges an append asks back: the header row, and the Lead ID column we write into,
+        from a little above the last row we know of."""
+        tab, key = quote_tab(LEADS.name), col_letters(positions["lead_id"])
+        return [f"{tab}!1:1", f"{tab}!{key}{max(2, self.rows_seen - SLACK)}:{key}"]
+
+    def check(self, grids: list[dict[str, Any]], lead_ids: list[str], used: dict[str, int], layout: Layout,
+              *, in_background: bool) -> None:
+        """After an append that wrote `lead_ids` with the columns `used`: learn today's header row;
+        if our columns had moved, rewrite those rows now (in a thread when a form is waiting)."""
+        if len(grids) < 2:
+            return  # no read-back in the answer: the tick's read is the check
+        header = grid_values(grids[0])
+        headers = Headers.of(header[0] if header else [])
+        start, wanted = grids[1].get("startRow", 0), set(lead_ids)
+        rows_at = {row[0].strip(): start + i for i, row in enumerate(grid_values(grids[1]))
+                   if row and row[0].strip() in wanted}
+        if rows_at:
+            self.rows_seen = max(self.rows_seen, max(rows_at.values()) + 1)
+        known = layout.headers.get(LEADS.name)
+        if known is not None and known.cells == headers.cells:
+            return
+        layout.see_headers(LEADS.name, headers)
+        self.save_layout(layout)
+        now = layout.positions(LEADS.name)
+        if now == used:
+            return  # a change beside our columns (one added at the right, a renamed column of people's)
+        if not rows_at:
+            log.warning("%d lead row(s) were written as a person moved columns, and could not be found at once; "
+                        "the next tick rewrites them", len(lead_ids))
+            return
+        log.warning("%d lead row(s) were written as a person moved columns; rewriting them under today's headers",
+                    len(rows_at))
+        width = max(max(used.values()), max(now.values(), default=0)) + 1
+        requests = []
+        for lead_id, r in rows_at.items():
+            lead = self.local.get_lead(lead_id)
+            if lead is None:
+                continue
+            requests.append({"updateCells": {
+                "start": {"sheetId": layout.sheet_ids[LEADS.name], "rowIndex": r, "columnIndex": 0},
+                "rows": [layout.codec.cells_row(LEADS, now, width, lead.to_row())], "fields": "userEnteredValue"}})
+        if not requests:
+            return
+        if in_background:
+            self._repairs = [t for t in self._repairs if t.is_alive()]
+            thread = threading.Thread(target=self._repair, args=(requests,), name="sheets-repair", daemon=True)
+            self._repairs.append(thread)
+            thread.start()
+        else:
+            self._repair(requests)
+
+    def _repair(self, requests: list[dict[str, Any]]) -> None:
+        try:
+            self.api.batch_update(requests, idempotent=True)  # the same cells again: safe to retry
+        except SheetsUnavailable as exc:
+            log.warning("could not rewrite %d misplaced lead row(s) now (%s); the next tick does", len(requests), exc)
+            return
+        self.repaired += len(requests)
+
+    def settle(self, timeout: float = 30.0) -> None:
+        for thread in list(self._repairs):
+            thread.join(timeout)
