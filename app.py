@@ -1507,10 +1507,11 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # ---- issue 19: warm before the first post ----------------------------------------------------
 def warm_up(app: Flask) -> None:
-    """Load what the first post would otherwise load on its request: the ZIP data, and for a
-    store that has one, its warm-up (Google Sheets: the sheet read, the OAuth token)."""
-    from automations.contact import lookup_zip
+    """Load what the first post would otherwise load on its request: the ZIP and phone data, and
+    the store's warm-up (its SQL compiled; Google Sheets: the sheet read, the OAuth token)."""
+    from automations.contact import lookup_zip, normalize_phone
     lookup_zip("10001")
+    normalize_phone("(201) 555-0100")  # phonenumbers compiles its patterns on first use
     warm = getattr(app.extensions["leadrouter"].store, "warm_up", None)
     if callable(warm):
         warm()

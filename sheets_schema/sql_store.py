@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Iterator
 
 from sqlalchemy import (
@@ -87,6 +87,10 @@ def _encode(tab: Tab, row: dict[str, Any]) -> dict[str, Any]:
 
 def _decode(tab: Tab, row) -> dict[str, Any]:
     return {c.key: row._mapping[c.key] for c in tab.columns}
+
+
+class _Rehearsed(Exception):
+    """Rolls back SqlStore.warm_up's rehearsal."""
 
 
 class SqlStore(Store):
@@ -366,6 +370,25 @@ class SqlStore(Store):
                         inner.execute(insert(state_t).values(name=name, value=value))
                 except IntegrityError:
                     conn.execute(update(state_t).where(state_t.c.name == name).values(value=value))
+
+    def warm_up(self) -> None:
+        """Before the first post: the statements a form post runs, in one transaction that is
+        rolled back, so SQLAlchemy compiles and caches them now and not on the first lead's
+        request (about 20 ms of it). Nothing is kept, nothing is sent."""
+        now = datetime.now(timezone.utc)
+        try:
+            with self._tx():
+                self.get_state("rehearsal:none")
+                self.set_state("rehearsal:state", "x")
+                self.add_lead(Lead(lead_id="L-REHEARSAL", received_at=now, first_name="Rehearsal", status="New"))
+                self.update_lead("L-REHEARSAL", {"assigned_to": "Nobody"})
+                self.find_duplicate("+12015550100", "rehearsal@example.com", now)
+                self.workload(now)
+                self.claim(Activity(time=now, lead_id="L-REHEARSAL", event="rehearsal", key="rehearsal:key"))
+                self.hit("rehearsal", now, 60)
+                raise _Rehearsed
+        except _Rehearsed:
+            pass
 
     def next_lead_id(self) -> str:
         with self._tx() as conn:

@@ -531,6 +531,7 @@ class GSheetsStore(Store):
     def warm_up(self) -> None:
         """Before the first post (`leadrouter serve`, the worker): the sheet read, the layout and
         config known, the OAuth token fetched, so the first form post costs what the others do."""
+        self.local.warm_up()
         try:
             self._ensure_loaded()
             self.config()
