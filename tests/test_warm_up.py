@@ -2,6 +2,8 @@
 post's statements so the first lead is not the slow one, and it must leave nothing behind."""
 from __future__ import annotations
 
+import gc
+
 from app import warm_up
 from sheets_schema.models import Activity
 from tests.conftest import lead_payload, load_demo
@@ -9,8 +11,11 @@ from tests.conftest import lead_payload, load_demo
 
 def test_warm_up_leaves_no_lead_claim_state_or_count_behind(store, app, client, clock):
     load_demo(store)
-    warm_up(app)
-    warm_up(app)  # a restart warms up again
+    try:
+        warm_up(app)
+        warm_up(app)  # a restart warms up again
+    finally:
+        gc.unfreeze()
     assert store.leads() == [] and store.activity() == []
     assert store.get_state("rehearsal:state") is None
     assert store.hit("rehearsal", clock.now(), 60, amount=0)[0] == 0
@@ -19,3 +24,11 @@ def test_warm_up_leaves_no_lead_claim_state_or_count_behind(store, app, client, 
     answer = client.post("/leads", json=lead_payload())
     assert answer.status_code in (201, 202), answer.get_json()
     assert [lead.lead_id for lead in store.leads()] == [answer.get_json()["lead_id"]] == ["L-1001"]
+
+
+def test_warm_up_puts_what_was_loaded_at_start_out_of_the_collectors_way(app):
+    try:
+        warm_up(app)
+        assert gc.get_freeze_count() > 0  # full collections no longer walk the libraries and ZIP data
+    finally:
+        gc.unfreeze()
