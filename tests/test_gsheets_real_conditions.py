@@ -169,6 +169,51 @@ def test_a_burst_is_written_in_a_few_batched_appends_within_googles_quota_and_ne
     assert 429 not in fake_sheets.statuses(since=mark)
 
 
+def test_a_burst_written_across_a_persons_column_drag_ends_up_under_the_right_headers_once(
+        burst_store, fake_sheets, clock, notifier):
+    held = fake_sheets.hold_next_answer(APPEND)  # the first lead's append has run; its answer is on the way
+    client = create_app({"TESTING": True}, store=burst_store, clock=clock, notifier=notifier).test_client()
+    with ThreadPoolExecutor(8) as pool:
+        first = pool.submit(post, client, 0, zip="07030")
+        assert held.handled.wait(10)
+        rest = [pool.submit(post, client, i, zip="07030") for i in range(1, 12)]  # queued for the batch sender
+        for answer in rest:
+            answer.result()
+        _drag(fake_sheets, "Email", after="ZIP")  # between that append and the batch's
+        held.release()
+        answers = [first.result()] + [a.result() for a in rest]
+    burst_store.settle()
+    number = {a.get_json()["lead_id"]: i for i, a in enumerate(answers)}
+    rows = sheet_leads(fake_sheets)
+    assert Counter(r["Lead ID"] for r in fake_sheets.records("Leads") if r["Lead ID"] in number) == \
+        {lead_id: 1 for lead_id in number}
+    assert {lead_id: (rows[lead_id]["Email"], rows[lead_id]["ZIP"]) for lead_id in number} == \
+        {lead_id: (f"lead{i}@example.com", "07030") for lead_id, i in number.items()}
+    assert burst_store.placement.repaired == len(answers) - 1  # the batch's rows, in its one repair call
+
+
+def test_a_person_deleting_a_column_a_second_before_a_lead_has_it_written_under_the_new_columns_without_a_tick(
+        demo_store, fake_sheets, client):
+    store = demo_store
+    store.refresh()
+    sheet_id, cols = _columns(fake_sheets)
+    left_of_email = max(i for i in cols.values() if i < cols["Email"])
+    fake_sheets.person({"deleteDimension": {"range": {"sheetId": sheet_id, "dimension": "COLUMNS",
+                                                      "startIndex": left_of_email, "endIndex": left_of_email + 1}}})
+    mark = fake_sheets.mark()
+    answer = post(client, 6, zip="07030")
+    # our row is now one column wider than the tab: Google refuses the append (400) and nothing lands;
+    # the lead waits in the outbox (202) and the batch sender reads the columns again and writes it
+    assert answer.status_code == 202
+    store.settle()
+    lead_id = answer.get_json()["lead_id"]
+    assert [r["Lead ID"] for r in fake_sheets.records("Leads")].count(lead_id) == 1
+    row = sheet_leads(fake_sheets)[lead_id]
+    assert (row["Email"], row["ZIP"], row["Phone"]) == ("lead6@example.com", "07030", "+12015550006")
+    assert fake_sheets.kinds(mark) == [APPEND, "spreadsheets.get", "values.batchGet", APPEND]  # no tick
+    assert fake_sheets.statuses(since=mark)[400] == 1
+
+
 def test_a_batch_refused_with_429_backs_off_and_lands_once(burst_store, fake_sheets, clock, notifier):
     fake_sheets.latency = 0.02
     mark = fake_sheets.mark()

@@ -111,6 +111,7 @@ class GSheetsStore(Store):
         self.activity_mirror = ActivityMirror(journal, api)
         self.placement = Placement(api, journal, self._save_layout)  # where each append landed, repaired at once
         self._appended: set[str] = set()  # lead ids this process's form path appended lately
+        self._stale_layout = False  # an append was refused as invalid (400): read the columns again first
         self.batcher = Batcher(self.outbox, api.writes, self._append_ops, **(batching or {}))
         self.lease = SheetLease(api, read=self._read_with_lease, take_over=self._take_over,
                                 save_layout=self._save_layout, forget_layout=self._forget_layout, settle=lease_settle)
@@ -570,6 +571,17 @@ class GSheetsStore(Store):
         layout = self._layout()
         return self.activity_mirror.copy_from_sheet(layout) if layout is not None else 0
 
+    def _relearn_layout(self, old: Layout) -> Layout:
+        """A write refused as invalid (400): the tabs or their columns changed since our last look.
+        Read them again now (2 reads), keeping the earlier header rows the tick recognises rows by."""
+        fresh = self._load_layout()
+        for tab, headers in fresh.headers.items():
+            old.see_headers(tab, headers)
+        old.sheet_ids, old.time_zone = fresh.sheet_ids, fresh.time_zone
+        self._save_layout(old)
+        self._stale_layout = False
+        return old
+
     def _forget_layout(self) -> None:
         """A tab was renamed or deleted (a 400): learn the tabs again at the next refresh."""
         self.local.set_state(LAYOUT, "")
@@ -685,6 +697,8 @@ class GSheetsStore(Store):
         "failed"; if not done they wait in the outbox."""
         try:
             layout = self._layout() or self._load_layout()
+            if self._stale_layout and not hot:  # the batch sender reads the columns again, not the form
+                layout = self._relearn_layout(layout)
             positions = layout.positions(LEADS.name)
             if "lead_id" not in positions:
                 raise SheetsUnavailable("the Leads tab has no 'Lead ID' column; run `leadrouter init`")
@@ -700,7 +714,9 @@ class GSheetsStore(Store):
             uncertain_at = (self._now() if exc.in_flight else self._now() - self.uncertain_grace) \
                 if exc.uncertain else None
             self.outbox.release(ops, uncertain_at=uncertain_at)
-            return "refused" if exc.code == 429 else "unknown" if exc.uncertain else "failed"
+            if exc.code == 400:  # e.g. a person deleted a column: our row is now wider than the tab.
+                self._stale_layout = True  # a batchUpdate is atomic, nothing landed: the sender tries again
+            return "refused" if exc.code in (429, 400) else "unknown" if exc.uncertain else "failed"
         except Exception:  # noqa: BLE001 - the lead is safe locally; the form must still get its answer
             log.exception("writing %d lead(s) to the sheet failed; kept in the local outbox", len(ops))
             self.outbox.release(ops, uncertain_at=self._now())
