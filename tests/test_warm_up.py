@@ -32,3 +32,38 @@ def test_warm_up_puts_what_was_loaded_at_start_out_of_the_collectors_way(app):
         assert gc.get_freeze_count() > 0  # full collections no longer walk the libraries and ZIP data
     finally:
         gc.unfreeze()
+
+
+WARM_THEN_POST = """
+import json, sys
+from datetime import datetime, timezone
+from app import create_app, warm_up
+from automations.clock import FrozenClock
+from sheets_schema.sql_store import SqlStore
+from tests.conftest import lead_payload, load_demo
+store = SqlStore(sys.argv[1])
+load_demo(store)
+app = create_app({"TESTING": True}, store=store,
+                 clock=FrozenClock(datetime(2026, 11, 24, 15, tzinfo=timezone.utc)))
+client = app.test_client()
+warm_up(app)
+before = set(sys.modules)
+answer = client.post("/leads", json=lead_payload())
+app.extensions["leadrouter"].drain()  # the texts went out on the send pool: their modules count too
+print(json.dumps({"status": answer.status_code, "imported": sorted(set(sys.modules) - before)}))
+"""
+
+
+def test_after_warm_up_the_first_post_loads_no_module_of_its_own(tmp_path):
+    """In a fresh interpreter, as `leadrouter serve` starts: nothing is left to import on the first lead."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", WARM_THEN_POST, f"sqlite:///{tmp_path / 'leads.db'}"],
+                          cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["status"] == 201
+    assert result["imported"] == []
