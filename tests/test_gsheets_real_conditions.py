@@ -122,6 +122,31 @@ def test_a_person_adding_a_column_at_the_right_costs_no_repair(demo_store, fake_
     assert sheet_leads(fake_sheets)[lead_id]["Email"] == "lead5@example.com"
 
 
+def test_a_status_the_tick_writes_as_a_person_drags_the_status_column_lands_under_status_and_nothing_else_changes(
+        demo_store, fake_sheets, client):
+    store = demo_store
+    lead_id = post(client, 3, zip="07030").get_json()["lead_id"]
+    store.refresh()
+    before = sheet_leads(fake_sheets)[lead_id]
+    store.update_lead(lead_id, {"status": "Contacted"})  # e.g. the producer's "C" reply: queued for the tick
+    held = fake_sheets.hold_next_answer("values.batchGet")  # the tick has read the sheet ...
+    tick = threading.Thread(target=store.refresh)
+    tick.start()
+    assert held.handled.wait(10)
+    _drag(fake_sheets, "Status", after="ZIP")  # ... a person drags Status before its write goes out
+    held.release()
+    tick.join(30)
+    after = sheet_leads(fake_sheets)[lead_id]
+    assert after["Status"] == "Contacted"
+    assert {h: v for h, v in after.items() if h != "Status"} == {h: v for h, v in before.items() if h != "Status"}
+    store.refresh()
+    store.refresh()  # and nothing of that moment is read back as the lead's details
+    lead = store.get_lead(lead_id)
+    assert (lead.status, lead.email, lead.zip, lead.phone) == ("Contacted", "lead3@example.com", "07030",
+                                                               "+12015550003")
+    assert sheet_leads(fake_sheets)[lead_id] == after
+
+
 # ---- bursts within quota ----------------------------------------------------------------------
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 

@@ -219,8 +219,7 @@ class SheetsApi:
             response = self.http.session.post(url, params={"fields": READ_BACK_FIELDS}, json=body, timeout=timeout)
             if not response.ok:
                 raise APIError(response)
-            sheets = response.json().get("updatedSpreadsheet", {}).get("sheets", [])
-            return {s.get("properties", {}).get("title"): s.get("data", []) for s in sheets if s.get("data")}
+            return grids_by_title(response.json())
         if budget is None:
             return self._call("appendCells", lambda: go(self.append_timeout), idempotent=False, attempts=attempts)
         started, waited, tries = time.monotonic(), 0.0, attempts or 2
@@ -238,9 +237,19 @@ class SheetsApi:
                 raise _unavailable("appendCells", exc, idempotent=False) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def batch_update(self, requests_: list[dict[str, Any]], *, idempotent: bool) -> dict[str, Any]:
-        return self._call("batchUpdate", lambda: self.http.batch_update(self.spreadsheet_id, {"requests": requests_}),
-                          idempotent=idempotent, write=True)
+    def batch_update(self, requests_: list[dict[str, Any]], *, idempotent: bool,
+                     read_back: list[str] | None = None) -> dict[str, Any]:
+        """spreadsheets.batchUpdate; with `read_back`, those ranges as they are right after it, in the
+        same answer: {title: [GridData, ...]} (see append_rows)."""
+        if not read_back:
+            return self._call("batchUpdate", lambda: self.http.batch_update(self.spreadsheet_id, {"requests": requests_}),
+                              idempotent=idempotent, write=True)
+        body = {"requests": requests_, "includeSpreadsheetInResponse": True, "responseRanges": read_back,
+                "responseIncludeGridData": True}
+        answer = self._call("batchUpdate", lambda: self.http.request(
+            "post", SPREADSHEET_BATCH_UPDATE_URL % self.spreadsheet_id, params={"fields": READ_BACK_FIELDS},
+            json=body).json(), idempotent=idempotent, write=True)
+        return grids_by_title(answer)
 
     def values_batch_update(self, data: list[dict[str, Any]]) -> dict[str, Any]:
         body = {"valueInputOption": "RAW", "data": data}
@@ -250,6 +259,12 @@ class SheetsApi:
 
     def close(self) -> None:
         self.http.session.close()
+
+
+def grids_by_title(answer: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """A batchUpdate's read-back: {tab title: [GridData of each range asked, in order]}."""
+    sheets = answer.get("updatedSpreadsheet", {}).get("sheets", [])
+    return {s.get("properties", {}).get("title"): s.get("data", []) for s in sheets if s.get("data")}
 
 
 def _unavailable(what: str, exc: BaseException, idempotent: bool) -> SheetsUnavailable:

@@ -46,11 +46,51 @@ class Placement:
         self.repaired = 0  # rows rewritten at once after a person's column edit (tests, benchmarks)
         self._repairs: list[threading.Thread] = []
 
+    @staticmethod
+    def header_range() -> str:
+        return f"{quote_tab(LEADS.name)}!1:1"
+
     def read_back(self, positions: dict[str, int]) -> list[str]:
         """The ranges an append asks back: the header row, and the Lead ID column we write into,
         from a little above the last row we know of."""
         tab, key = quote_tab(LEADS.name), col_letters(positions["lead_id"])
-        return [f"{tab}!1:1", f"{tab}!{key}{max(2, self.rows_seen - SLACK)}:{key}"]
+        return [self.header_range(), f"{tab}!{key}{max(2, self.rows_seen - SLACK)}:{key}"]
+
+    def check_cells(self, grids: list[dict[str, Any]], written: dict[tuple[int, int], dict[str, Any]],
+                    used: dict[str, int], rows: list[list[Any]], layout: Layout) -> None:
+        """After the tick's cell updates (by row and column, from its read of the sheet): if a person
+        moved our columns in between, each value goes to its own header now, and the cell it landed
+        in gets back what the read showed there (the column that stands there now, as it was read)."""
+        if not grids:
+            return
+        header = grid_values(grids[0])
+        headers = Headers.of(header[0] if header else [])
+        before = Headers.of(rows[0] if rows else [])
+        if headers.cells == before.cells:
+            return
+        layout.see_headers(LEADS.name, headers)
+        self.save_layout(layout)
+        now = layout.positions(LEADS.name)
+        if now == used:
+            return
+        key_at = {i: k for k, i in used.items()}
+        sheet_id = layout.sheet_ids[LEADS.name]
+        requests = []
+        for (r, c), data in sorted(written.items()):
+            moved_to = now.get(key_at.get(c, ""))
+            if moved_to is not None:
+                requests.append(_cell(sheet_id, r, moved_to, data))
+            if now.get(key_at.get(c, "")) == c:
+                continue
+            here = headers.cells[c] if c < len(headers.cells) else ""
+            was = before.cells.index(here) if here.strip() and here in before.cells else None
+            row = rows[r] if r < len(rows) else []
+            value = row[was] if was is not None and was < len(row) else ""
+            requests.append(_cell(sheet_id, r, c, _literal(value)))
+        log.warning("a person moved columns while %d cell(s) were written; putting them under their headers",
+                    len(written))
+        self._repair(requests)
+
 
     def check(self, grids: list[dict[str, Any]], lead_ids: list[str], used: dict[str, int], layout: Layout,
               *, in_background: bool) -> None:
@@ -109,3 +149,17 @@ class Placement:
     def settle(self, timeout: float = 30.0) -> None:
         for thread in list(self._repairs):
             thread.join(timeout)
+
+
+def _cell(sheet_id: int, r: int, c: int, data: dict[str, Any]) -> dict[str, Any]:
+    return {"updateCells": {"start": {"sheetId": sheet_id, "rowIndex": r, "columnIndex": c},
+                            "rows": [{"values": [data]}], "fields": "userEnteredValue"}}
+
+
+def _literal(value: Any) -> dict[str, Any]:
+    """A value as read UNFORMATTED (a number, a boolean) written back as that value."""
+    if isinstance(value, bool):
+        return {"userEnteredValue": {"boolValue": value}}
+    if isinstance(value, (int, float)):
+        return {"userEnteredValue": {"numberValue": value}}
+    return {} if value in (None, "") else {"userEnteredValue": {"stringValue": str(value)}}

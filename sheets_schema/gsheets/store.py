@@ -810,8 +810,11 @@ class GSheetsStore(Store):
         if not requests:
             self.outbox.done(updates)
             return
+        # cell updates are placed by position: the same call reads the header row back, to see
+        # whether a person moved a column between this tick's read and this write (placement.py)
+        read_back = [self.placement.header_range()] if cell_updates else None
         try:
-            self.api.batch_update(requests, idempotent=False)
+            answer = self.api.batch_update(requests, idempotent=False, read_back=read_back)
         except SheetsUnavailable as exc:
             log.warning("sheet write failed; %d write(s) stay queued: %s", len(to_append) + len(updates), exc)
             self.outbox.release(to_append + updates, uncertain_at=self._now() if exc.in_flight else None)
@@ -822,6 +825,8 @@ class GSheetsStore(Store):
             return
         self.outbox.done(to_append + updates)
         self.rows.misplaced = {}
+        if read_back:
+            self.placement.check_cells(answer.get(LEADS.name, []), cell_updates, positions, lead_rows, layout)
         if extra:
             self.lease.written()
         if mirror:
