@@ -210,9 +210,8 @@ class SheetsApi:
         of `read_back`, in its order.
         """
         url = SPREADSHEET_BATCH_UPDATE_URL % self.spreadsheet_id
-        body = {"requests": [{"appendCells": {"sheetId": sheet_id, "rows": rows, "fields": "userEnteredValue"}}],
-                "includeSpreadsheetInResponse": True, "responseRanges": read_back,
-                "responseIncludeGridData": True}
+        body = _reading_back([{"appendCells": {"sheetId": sheet_id, "rows": rows, "fields": "userEnteredValue"}}],
+                             read_back)
 
         def go(timeout: float) -> dict[str, Any]:
             self.writes.record()
@@ -244,8 +243,7 @@ class SheetsApi:
         if not read_back:
             return self._call("batchUpdate", lambda: self.http.batch_update(self.spreadsheet_id, {"requests": requests_}),
                               idempotent=idempotent, write=True)
-        body = {"requests": requests_, "includeSpreadsheetInResponse": True, "responseRanges": read_back,
-                "responseIncludeGridData": True}
+        body = _reading_back(requests_, read_back)
         answer = self._call("batchUpdate", lambda: self.http.request(
             "post", SPREADSHEET_BATCH_UPDATE_URL % self.spreadsheet_id, params={"fields": READ_BACK_FIELDS},
             json=body).json(), idempotent=idempotent, write=True)
@@ -259,6 +257,12 @@ class SheetsApi:
 
     def close(self) -> None:
         self.http.session.close()
+
+
+def _reading_back(requests_: list[dict[str, Any]], ranges: list[str]) -> dict[str, Any]:
+    """A batchUpdate body whose answer holds `ranges` as they are after these requests."""
+    return {"requests": requests_, "includeSpreadsheetInResponse": True, "responseRanges": ranges,
+            "responseIncludeGridData": True}
 
 
 def grids_by_title(answer: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:

@@ -220,6 +220,12 @@ class Layout:
                    [tuple(h) for h in data.get("history", [])])
 
 
+def update_cells(sheet_id: int, r: int, c: int, row: dict[str, Any]) -> dict[str, Any]:
+    """The updateCells request that writes one RowData's values from (row r, column c) rightwards."""
+    return {"updateCells": {"start": {"sheetId": sheet_id, "rowIndex": r, "columnIndex": c},
+                            "rows": [row], "fields": "userEnteredValue"}}
+
+
 def cell_at(row: list[Any], i: int | None) -> Any:
     """The value at index `i` of a row read from the sheet ("" past its end: Google trims rows)."""
     return row[i] if i is not None and i < len(row) else ""

@@ -24,7 +24,7 @@ from typing import Any, Callable
 from ..sql_store import SqlStore
 from ..tabs import LEADS
 from .api import SheetsApi, SheetsUnavailable
-from .layout import Headers, Layout, col_letters, quote_tab
+from .layout import Headers, Layout, col_letters, quote_tab, update_cells
 
 log = logging.getLogger("leadrouter.sheets")
 
@@ -61,36 +61,41 @@ class Placement:
         """After the tick's cell updates (by row and column, from its read of the sheet): if a person
         moved our columns in between, each value goes to its own header now, and the cell it landed
         in gets back what the read showed there (the column that stands there now, as it was read)."""
-        if not grids:
-            return
-        header = grid_values(grids[0])
-        headers = Headers.of(header[0] if header else [])
         before = Headers.of(rows[0] if rows else [])
-        if headers.cells == before.cells:
+        moved = self._moved(grids[0], before, used, layout) if grids else None
+        if moved is None:
             return
-        layout.see_headers(LEADS.name, headers)
-        self.save_layout(layout)
-        now = layout.positions(LEADS.name)
-        if now == used:
-            return
+        headers, now = moved
         key_at = {i: k for k, i in used.items()}
         sheet_id = layout.sheet_ids[LEADS.name]
         requests = []
         for (r, c), data in sorted(written.items()):
             moved_to = now.get(key_at.get(c, ""))
             if moved_to is not None:
-                requests.append(_cell(sheet_id, r, moved_to, data))
-            if now.get(key_at.get(c, "")) == c:
+                requests.append(update_cells(sheet_id, r, moved_to, {"values": [data]}))
+            if moved_to == c:
                 continue
             here = headers.cells[c] if c < len(headers.cells) else ""
             was = before.cells.index(here) if here.strip() and here in before.cells else None
             row = rows[r] if r < len(rows) else []
             value = row[was] if was is not None and was < len(row) else ""
-            requests.append(_cell(sheet_id, r, c, _literal(value)))
+            requests.append(update_cells(sheet_id, r, c, {"values": [_literal(value)]}))
         log.warning("a person moved columns while %d cell(s) were written; putting them under their headers",
                     len(written))
         self._repair(requests)
 
+    def _moved(self, grid: dict[str, Any], known: Headers | None, used: dict[str, int],
+               layout: Layout) -> tuple[Headers, dict[str, int]] | None:
+        """The header row a write read back, learnt into the layout. (Those headers, where our columns
+        stand now) when they stand elsewhere than `used` put them; None when our writes were right."""
+        header = grid_values(grid)
+        headers = Headers.of(header[0] if header else [])
+        if known is not None and known.cells == headers.cells:
+            return None
+        layout.see_headers(LEADS.name, headers)
+        self.save_layout(layout)
+        now = layout.positions(LEADS.name)
+        return None if now == used else (headers, now)
 
     def check(self, grids: list[dict[str, Any]], lead_ids: list[str], used: dict[str, int], layout: Layout,
               *, in_background: bool) -> None:
@@ -98,21 +103,16 @@ class Placement:
         if our columns had moved, rewrite those rows now (in a thread when a form is waiting)."""
         if len(grids) < 2:
             return  # no read-back in the answer: the tick's read is the check
-        header = grid_values(grids[0])
-        headers = Headers.of(header[0] if header else [])
         start, wanted = grids[1].get("startRow", 0), set(lead_ids)
         rows_at = {row[0].strip(): start + i for i, row in enumerate(grid_values(grids[1]))
                    if row and row[0].strip() in wanted}
         if rows_at:
             self.rows_seen = max(self.rows_seen, max(rows_at.values()) + 1)
-        known = layout.headers.get(LEADS.name)
-        if known is not None and known.cells == headers.cells:
+        # (a change beside our columns, one added at the right or a people's column renamed, is no move)
+        moved = self._moved(grids[0], layout.headers.get(LEADS.name), used, layout)
+        if moved is None:
             return
-        layout.see_headers(LEADS.name, headers)
-        self.save_layout(layout)
-        now = layout.positions(LEADS.name)
-        if now == used:
-            return  # a change beside our columns (one added at the right, a renamed column of people's)
+        _, now = moved
         if not rows_at:
             log.warning("%d lead row(s) were written as a person moved columns, and could not be found at once; "
                         "the next tick rewrites them", len(lead_ids))
@@ -125,9 +125,8 @@ class Placement:
             lead = self.local.get_lead(lead_id)
             if lead is None:
                 continue
-            requests.append({"updateCells": {
-                "start": {"sheetId": layout.sheet_ids[LEADS.name], "rowIndex": r, "columnIndex": 0},
-                "rows": [layout.codec.cells_row(LEADS, now, width, lead.to_row())], "fields": "userEnteredValue"}})
+            requests.append(update_cells(layout.sheet_ids[LEADS.name], r, 0,
+                                         layout.codec.cells_row(LEADS, now, width, lead.to_row())))
         if not requests:
             return
         if in_background:
@@ -150,10 +149,6 @@ class Placement:
         for thread in list(self._repairs):
             thread.join(timeout)
 
-
-def _cell(sheet_id: int, r: int, c: int, data: dict[str, Any]) -> dict[str, Any]:
-    return {"updateCells": {"start": {"sheetId": sheet_id, "rowIndex": r, "columnIndex": c},
-                            "rows": [{"values": [data]}], "fields": "userEnteredValue"}}
 
 
 def _literal(value: Any) -> dict[str, Any]:

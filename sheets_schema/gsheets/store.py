@@ -58,7 +58,7 @@ from .burst import Batcher
 from .api import SHEETS_API, SheetsApi, SheetsUnavailable
 from .layout import (
     LEASE_RANGE, LEASE_TAB, SHEET_MISSING_COLUMNS, SHEET_TIME_ZONE, Codec, Headers, Layout, cell_at,
-    dashboard_requests, format_requests, quote_tab,
+    dashboard_requests, format_requests, quote_tab, update_cells,
 )
 from .lease import LEASE_SETTLE, LeaseWrite, SheetLease, lease_tab_request
 from .outbox import Op, Outbox
@@ -780,19 +780,15 @@ class GSheetsStore(Store):
         for lead_id, r in misplaced.items():
             row = lead_rows[r] if r < len(lead_rows) else []
             width = max(max(positions.values()) + 1, len(row))
-            requests.append({"updateCells": {
-                "start": {"sheetId": layout.sheet_ids[LEADS.name], "rowIndex": r, "columnIndex": 0},
-                "rows": [codec.cells_row(LEADS, positions, width, self.local.get_lead(lead_id).to_row())],
-                "fields": "userEnteredValue"}})
+            requests.append(update_cells(layout.sheet_ids[LEADS.name], r, 0,
+                                         codec.cells_row(LEADS, positions, width, self.local.get_lead(lead_id).to_row())))
         if to_append:
             width = max(positions.values()) + 1
             requests.append({"appendCells": {"sheetId": layout.sheet_ids[LEADS.name], "fields": "userEnteredValue",
                                              "rows": [codec.cells_row(LEADS, positions, width,
                                                                   self._lead_row(op).to_row()) for op in to_append]}})
         for (r, c), data in sorted(cell_updates.items()):
-            requests.append({"updateCells": {"start": {"sheetId": layout.sheet_ids[LEADS.name], "rowIndex": r,
-                                                       "columnIndex": c},
-                                             "rows": [{"values": [data]}], "fields": "userEnteredValue"}})
+            requests.append(update_cells(layout.sheet_ids[LEADS.name], r, c, {"values": [data]}))
         mirror = self.activity_mirror.batch(layout)
         if mirror:
             a_pos = layout.positions(ACTIVITY.name)
